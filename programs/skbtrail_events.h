@@ -1,0 +1,55 @@
+/* Event records shared by the BPF programs and the C++ runner.
+ *
+ * Both sides compile this file: BCC's clang (target bpf) and g++ (x86-64).
+ * Fields are ordered from 8-byte to 1-byte members so both ABIs lay them out
+ * identically without packing attributes; the runner static_asserts sizes.
+ * Addresses, ports, seq/ack and ICMP id/seq stay in network byte order, as
+ * read from the packet, so the BPF side never swaps bytes.
+ */
+#ifndef SKBTRAIL_EVENTS_H
+#define SKBTRAIL_EVENTS_H
+
+/* BCC parses BPF programs with __KERNEL__ defined (and a host target first,
+ * so __bpf__ alone cannot tell the two sides apart). */
+#if !defined(__KERNEL__)
+#include <linux/types.h>
+#endif
+
+#define SKBTRAIL_IFNAMSIZ 16
+#define SKBTRAIL_COMM_LEN 16
+
+/* What a handler could read from an skb's headers. */
+struct skbtrail_packet {
+  __u32 saddr[4]; /* IPv4 in saddr[0]; IPv6 all four words */
+  __u32 daddr[4];
+  __u32 tcp_seq;
+  __u32 tcp_ack;
+  __u16 l3_proto; /* ETH_P_IP / ETH_P_IPV6, host order; 0 when unknown */
+  __u16 sport;    /* TCP/UDP ports */
+  __u16 dport;
+  __u16 icmp_id;
+  __u16 icmp_seq;
+  __u8 l4_proto; /* IPPROTO_*; 0 when not parsed (fragment, short header) */
+  __u8 tcp_flags; /* FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10 URG=0x20 */
+  __u8 icmp_type;
+  __u8 icmp_code;
+  __u8 pad[2];
+};
+
+/* One skb:kfree_skb hit that passed the in-kernel filter. */
+struct skbtrail_drop_event {
+  __u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+  __u64 skbaddr;
+  __u64 location; /* kernel text address of the kfree_skb caller */
+  __u32 pid;      /* tgid of the task the drop ran in (may be softirq's victim) */
+  __u32 tid;
+  __u32 netns; /* inode of the skb's network namespace, 0 when unknown */
+  __u32 reason; /* enum skb_drop_reason; 0 on kernels without it */
+  __s32 stack_id; /* -1 when no stack was asked for or it was lost */
+  __u32 ifindex;
+  char comm[SKBTRAIL_COMM_LEN];
+  char ifname[SKBTRAIL_IFNAMSIZ];
+  struct skbtrail_packet pkt;
+};
+
+#endif /* SKBTRAIL_EVENTS_H */

@@ -1,0 +1,238 @@
+/* Helpers every skbtrail BPF program shares: kernel type access that works
+ * with real kernel headers and with a header tree generated from BTF, packet
+ * parsing, and the in-kernel filter.
+ *
+ * Compat rules (old verifiers, 3.10 backports to 6.x): everything is
+ * __always_inline (no bpf-to-bpf calls), no loops, no global data, fixed-size
+ * reads only, stack well under 512 bytes.
+ *
+ * The runner configures a program with -D flags:
+ *   SKBTRAIL_BTF            the tree is generated from BTF (vmlinux.h already
+ *                           included by its kconfig.h; no kernel header may be
+ *                           included)
+ *   SKBTRAIL_F_*            filter constants, see skbtrail_packet_matches()
+ */
+#ifndef SKBTRAIL_SKB_BPF_H
+#define SKBTRAIL_SKB_BPF_H
+
+#ifndef SKBTRAIL_BTF
+#include <linux/skbuff.h>
+#include <linux/netdevice.h>
+#include <net/sock.h>
+#include <net/net_namespace.h>
+#endif
+
+#include "skbtrail_events.h"
+
+/* In BTF mode only types and enums exist, none of the kernel's #defines. */
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+#ifndef ETH_P_IP
+#define ETH_P_IP 0x0800
+#endif
+#ifndef ETH_P_IPV6
+#define ETH_P_IPV6 0x86DD
+#endif
+#define SKBTRAIL_IPPROTO_ICMP 1
+#define SKBTRAIL_IPPROTO_TCP 6
+#define SKBTRAIL_IPPROTO_UDP 17
+#define SKBTRAIL_IPPROTO_ICMPV6 58
+#define SKBTRAIL_HEADER_UNSET 0xffff
+
+/* bpf_probe_read_kernel() exists from 5.5; older kernels only have the
+ * untyped bpf_probe_read(). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 5, 0)
+#define SKBTRAIL_READ(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), (src))
+#define SKBTRAIL_READ_STR(dst, size, src) bpf_probe_read_kernel_str((dst), (size), (src))
+#else
+#define SKBTRAIL_READ(dst, src) bpf_probe_read(&(dst), sizeof(dst), (src))
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 11, 0)
+#define SKBTRAIL_READ_STR(dst, size, src) bpf_probe_read_str((dst), (size), (src))
+#else /* device names are NUL-padded to IFNAMSIZ, a plain read is enough */
+#define SKBTRAIL_READ_STR(dst, size, src) bpf_probe_read((dst), (size), (src))
+#endif
+#endif
+
+/* Our own wire layouts, so parsing never depends on how a kernel's headers
+ * spell bitfields. */
+struct skbtrail_ipv4_wire {
+  __u8 version_ihl;
+  __u8 tos;
+  __u16 tot_len;
+  __u16 id;
+  __u16 frag_off;
+  __u8 ttl;
+  __u8 protocol;
+  __u16 check;
+  __u32 saddr;
+  __u32 daddr;
+};
+
+struct skbtrail_ipv6_wire {
+  __u32 flow;
+  __u16 payload_len;
+  __u8 nexthdr;
+  __u8 hop_limit;
+  __u32 saddr[4];
+  __u32 daddr[4];
+};
+
+struct skbtrail_l4_wire {
+  __u16 sport_or_icmp; /* TCP/UDP source port; ICMP type+code */
+  __u16 dport_or_csum;
+  __u32 seq_or_icmp_idseq; /* TCP seq; ICMP echo id (2 bytes) + seq (2 bytes) */
+  __u32 ack;
+  __u8 doff;
+  __u8 flags;
+};
+
+static __always_inline void skbtrail_parse_l4(unsigned char *l4, __u8 proto,
+                                              struct skbtrail_packet *pkt) {
+  struct skbtrail_l4_wire w = {};
+  if (SKBTRAIL_READ(w, l4) < 0) return;
+  pkt->l4_proto = proto;
+  if (proto == SKBTRAIL_IPPROTO_TCP) {
+    pkt->sport = w.sport_or_icmp;
+    pkt->dport = w.dport_or_csum;
+    pkt->tcp_seq = w.seq_or_icmp_idseq;
+    pkt->tcp_ack = w.ack;
+    pkt->tcp_flags = w.flags;
+  } else if (proto == SKBTRAIL_IPPROTO_UDP) {
+    pkt->sport = w.sport_or_icmp;
+    pkt->dport = w.dport_or_csum;
+  } else if (proto == SKBTRAIL_IPPROTO_ICMP || proto == SKBTRAIL_IPPROTO_ICMPV6) {
+    pkt->icmp_type = w.sport_or_icmp & 0xff;
+    pkt->icmp_code = w.sport_or_icmp >> 8;
+    pkt->icmp_id = w.seq_or_icmp_idseq & 0xffff;
+    pkt->icmp_seq = w.seq_or_icmp_idseq >> 16;
+  }
+}
+
+/* Fills pkt from the skb's network and transport headers. Returns 1 when an
+ * IPv4/IPv6 header was read. */
+static __always_inline int skbtrail_read_packet(struct sk_buff *skb, struct skbtrail_packet *pkt) {
+  unsigned char *head = 0;
+  __u16 proto_be = 0;
+  __typeof__(skb->network_header) nh = 0;
+  SKBTRAIL_READ(head, &skb->head);
+  SKBTRAIL_READ(proto_be, &skb->protocol);
+  SKBTRAIL_READ(nh, &skb->network_header);
+  if (!head || nh == (__typeof__(nh))SKBTRAIL_HEADER_UNSET) return 0;
+
+  unsigned char *l3 = head + nh;
+  __u16 l3_proto = (proto_be >> 8) | ((proto_be & 0xff) << 8);
+  if (l3_proto != ETH_P_IP && l3_proto != ETH_P_IPV6) {
+    /* Locally built skbs may not have skb->protocol yet: trust the version
+     * nibble of the network header instead. */
+    __u8 version = 0;
+    SKBTRAIL_READ(version, l3);
+    if ((version >> 4) == 4)
+      l3_proto = ETH_P_IP;
+    else if ((version >> 4) == 6)
+      l3_proto = ETH_P_IPV6;
+    else
+      return 0;
+  }
+  pkt->l3_proto = l3_proto;
+
+  if (l3_proto == ETH_P_IP) {
+    struct skbtrail_ipv4_wire ip = {};
+    if (SKBTRAIL_READ(ip, l3) < 0) return 0;
+    pkt->saddr[0] = ip.saddr;
+    pkt->daddr[0] = ip.daddr;
+    /* Only the first fragment carries the L4 header (offset bits, 0x1fff). */
+    if ((ip.frag_off & 0xff1f) == 0)
+      skbtrail_parse_l4(l3 + (ip.version_ihl & 0x0f) * 4, ip.protocol, pkt);
+  } else {
+    struct skbtrail_ipv6_wire ip6 = {};
+    if (SKBTRAIL_READ(ip6, l3) < 0) return 0;
+    __builtin_memcpy(pkt->saddr, ip6.saddr, sizeof(pkt->saddr));
+    __builtin_memcpy(pkt->daddr, ip6.daddr, sizeof(pkt->daddr));
+    /* Extension headers are not walked (no loops on old verifiers). */
+    skbtrail_parse_l4(l3 + sizeof(ip6), ip6.nexthdr, pkt);
+  }
+  return 1;
+}
+
+/* Inode number of the skb's network namespace: from its device, else its
+ * socket. 0 when neither is known. */
+static __always_inline __u32 skbtrail_skb_netns(struct sk_buff *skb) {
+#if defined(CONFIG_NET_NS)
+  struct net_device *dev = 0;
+  struct net *net = 0;
+  SKBTRAIL_READ(dev, &skb->dev);
+  if (dev) {
+    SKBTRAIL_READ(net, &dev->nd_net.net);
+  } else {
+    struct sock *sk = 0;
+    SKBTRAIL_READ(sk, &skb->sk);
+    if (sk) SKBTRAIL_READ(net, &sk->__sk_common.skc_net.net);
+  }
+  if (!net) return 0;
+  __u32 inum = 0;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(3, 19, 0)
+  SKBTRAIL_READ(inum, &net->ns.inum);
+#else
+  SKBTRAIL_READ(inum, &net->proc_inum);
+#endif
+  return inum;
+#else
+  return 0;
+#endif
+}
+
+static __always_inline void skbtrail_skb_device(struct sk_buff *skb, __u32 *ifindex, char *ifname) {
+  struct net_device *dev = 0;
+  SKBTRAIL_READ(dev, &skb->dev);
+  if (!dev) return;
+  SKBTRAIL_READ(*ifindex, &dev->ifindex);
+  SKBTRAIL_READ_STR(ifname, SKBTRAIL_IFNAMSIZ, dev->name);
+}
+
+#define SKBTRAIL_ADDR_EQ(a, F) \
+  ((a)[0] == F##0 && (a)[1] == F##1 && (a)[2] == F##2 && (a)[3] == F##3)
+
+/* The filter the runner compiled in. Constants are raw network-order words
+ * and ports, so no byte swapping happens here; unset filters compile away. */
+static __always_inline int skbtrail_packet_matches(const struct skbtrail_packet *p) {
+#ifdef SKBTRAIL_F_L3
+  if (p->l3_proto != SKBTRAIL_F_L3) return 0;
+#endif
+#ifdef SKBTRAIL_F_L4
+  if (p->l4_proto != SKBTRAIL_F_L4) return 0;
+#endif
+#ifdef SKBTRAIL_F_SADDR0
+  if (!SKBTRAIL_ADDR_EQ(p->saddr, SKBTRAIL_F_SADDR)) return 0;
+#endif
+#ifdef SKBTRAIL_F_DADDR0
+  if (!SKBTRAIL_ADDR_EQ(p->daddr, SKBTRAIL_F_DADDR)) return 0;
+#endif
+#ifdef SKBTRAIL_F_ADDR0
+  if (!SKBTRAIL_ADDR_EQ(p->saddr, SKBTRAIL_F_ADDR) && !SKBTRAIL_ADDR_EQ(p->daddr, SKBTRAIL_F_ADDR))
+    return 0;
+#endif
+#ifdef SKBTRAIL_F_SPORT
+  if (p->sport != SKBTRAIL_F_SPORT) return 0;
+#endif
+#ifdef SKBTRAIL_F_DPORT
+  if (p->dport != SKBTRAIL_F_DPORT) return 0;
+#endif
+#ifdef SKBTRAIL_F_PORT
+  if (p->sport != SKBTRAIL_F_PORT && p->dport != SKBTRAIL_F_PORT) return 0;
+#endif
+  return 1;
+}
+
+/* Filters on the context rather than the packet. */
+static __always_inline int skbtrail_context_matches(__u32 tgid, __u32 netns) {
+#ifdef SKBTRAIL_F_PID
+  if (tgid != SKBTRAIL_F_PID) return 0;
+#endif
+#ifdef SKBTRAIL_F_NETNS
+  if (netns != SKBTRAIL_F_NETNS) return 0;
+#endif
+  return 1;
+}
+
+#endif /* SKBTRAIL_SKB_BPF_H */

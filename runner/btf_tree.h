@@ -1,0 +1,35 @@
+// A kernel "header tree" generated from BTF, for BCC on kernels that ship
+// BTF but no headers. BCC only reads headers through BCC_KERNEL_SOURCE, so
+// the tree imitates the few files BCC includes by itself and puts the whole
+// BTF type dump behind include/linux/kconfig.h (which BCC force-includes).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace skbtrail {
+
+struct BtfTreeRequest {
+  std::filesystem::path btf_file = "/sys/kernel/btf/vmlinux";
+  std::string release;
+  uint32_t version_code = 0;
+  std::filesystem::path kernel_config = "/proc/config.gz";  // optional, gzip or plain
+  std::filesystem::path cache_root;  // trees live in <cache_root>/<key>/
+};
+
+// <release>-<hash of the BTF blob and of this generator's layout>.
+std::string btf_tree_key(const BtfTreeRequest& request);
+
+// Writes the tree into `dest` (created). Throws std::runtime_error on failure.
+void write_btf_header_tree(const BtfTreeRequest& request, const std::filesystem::path& dest);
+
+// The cached tree for this kernel, generated first when missing. Safe
+// against concurrent runs: generation happens in a temporary directory that
+// is renamed into place.
+std::filesystem::path ensure_btf_header_tree(const BtfTreeRequest& request);
+
+// Default cache root: $SKBTRAIL_CACHE_DIR, else /var/cache/skbtrail.
+std::filesystem::path default_cache_root();
+
+}  // namespace skbtrail

@@ -1,0 +1,25 @@
+// Command-line parsing: argv -> one command's options, or UsageError with
+// the offending input and its fix.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "runner/doctor.h"
+#include "runner/drop.h"
+
+namespace skbtrail {
+
+struct ShowText {  // --help, --version: print and exit 0
+  std::string text;
+};
+
+using Command = std::variant<ShowText, DoctorOptions, DropOptions>;
+
+Command parse_command_line(const std::vector<std::string>& args);  // args exclude argv[0]
+
+// "10", "10s", "500ms", "2m", "1h" -> milliseconds; throws UsageError.
+std::chrono::milliseconds parse_duration_option(const std::string& text);
+
+}  // namespace skbtrail

@@ -1,0 +1,235 @@
+#include "runner/drop.h"
+
+#include <bcc/BPF.h>
+#include <bcc/libbpf.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "runner/bpf_program.h"
+#include "runner/errors.h"
+#include "runner/event_loop.h"
+#include "runner/kallsyms.h"
+
+namespace skbtrail {
+
+namespace {
+constexpr int kMaxStackDepth = 127;  // PERF_MAX_STACK_DEPTH
+constexpr int kStackEntries = 4096;
+}  // namespace
+
+std::vector<ProbeSpec> drop_probes() {
+  return {{"kfree_skb", {{ProbeKind::Tracepoint, "skb:kfree_skb", "tracepoint__skb__kfree_skb"}}, true}};
+}
+
+std::vector<std::string> drop_program_cflags(const DropOptions& options, const TracepointFormat& format) {
+  std::vector<std::string> flags = filter_cflags(options.filter);
+  if (format.field("reason")) flags.push_back("-DSKBTRAIL_HAVE_DROP_REASON=1");
+  if (options.stack) {
+    flags.push_back("-DSKBTRAIL_WANT_STACK=1");
+    flags.push_back(fmt::format("-DSKBTRAIL_STACK_ENTRIES={}", kStackEntries));
+  }
+  return flags;
+}
+
+bool decode_drop_event(std::span<const uint8_t> sample, skbtrail_drop_event& event) {
+  // perf pads samples to 8 bytes, so a sample may be longer, never shorter.
+  if (sample.size() < sizeof(event)) return false;
+  std::memcpy(&event, sample.data(), sizeof(event));
+  return true;
+}
+
+DropReporter::DropReporter(const Kallsyms& kallsyms, ValueNames reasons, bool has_reason, MonotonicToWall clock,
+                           bool json)
+    : kallsyms_(kallsyms), reasons_(std::move(reasons)), has_reason_(has_reason), clock_(clock), json_(json) {}
+
+std::string DropReporter::header() const {
+  if (json_) return {};
+  return fmt::format("{:<15} {:<16} {:>7} {:>10} {:<8} {:<6} {:<47} {:<11} {:<22} {}\n", "TIME", "COMM", "PID",
+                     "NETNS", "IFACE", "PROTO", "SOURCE -> DESTINATION", "FLAGS", "REASON", "LOCATION");
+}
+
+std::string DropReporter::reason_name(uint32_t reason) const {
+  return has_reason_ ? reasons_.name_or_number(reason) : std::string();
+}
+
+void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev, std::span<const uint64_t> stack) {
+  ++events_;
+  const std::string location = kallsyms_.describe(ev.location);
+  const std::string reason = reason_name(ev.reason);
+  ++by_reason_location_[{reason, location}];
+  const std::string_view comm = fixed_string(ev.comm, sizeof(ev.comm));
+  const std::string_view ifname = fixed_string(ev.ifname, sizeof(ev.ifname));
+  const std::string flags = ev.pkt.l4_proto == 6 ? tcp_flags_text(ev.pkt.tcp_flags) : std::string();
+
+  if (!json_) {
+    fmt::format_to(std::back_inserter(out), "{:<15} {:<16} {:>7} {:>10} {:<8} {:<6} {:<47} {:<11} {:<22} {}\n",
+                   clock_.time_of_day(ev.ts_ns), comm, ev.pid, ev.netns, ifname.empty() ? "-" : ifname,
+                   packet_proto_name(ev.pkt), packet_tuple(ev.pkt), flags.empty() ? "-" : flags,
+                   reason.empty() ? "-" : reason, location);
+    for (const uint64_t ip : stack) fmt::format_to(std::back_inserter(out), "    {}\n", kallsyms_.describe(ip));
+    return;
+  }
+
+  out += "{\"type\":\"drop\",\"time\":";
+  append_json_string(out, clock_.iso8601(ev.ts_ns));
+  fmt::format_to(std::back_inserter(out), ",\"ts_ns\":{},\"comm\":", ev.ts_ns);
+  append_json_string(out, comm);
+  fmt::format_to(std::back_inserter(out), ",\"pid\":{},\"tid\":{},\"netns\":{},\"ifindex\":{},\"ifname\":", ev.pid,
+                 ev.tid, ev.netns, ev.ifindex);
+  append_json_string(out, ifname);
+  out += ",\"proto\":";
+  append_json_string(out, packet_proto_name(ev.pkt));
+  if (ev.pkt.l3_proto == 0x0800 || ev.pkt.l3_proto == 0x86dd) {
+    out += ",\"saddr\":";
+    append_json_string(out, packet_address(ev.pkt, true));
+    out += ",\"daddr\":";
+    append_json_string(out, packet_address(ev.pkt, false));
+  }
+  if (ev.pkt.l4_proto == 6 || ev.pkt.l4_proto == 17)
+    fmt::format_to(std::back_inserter(out), ",\"sport\":{},\"dport\":{}", packet_port(ev.pkt, true),
+                   packet_port(ev.pkt, false));
+  if (ev.pkt.l4_proto == 6) {
+    out += ",\"tcp_flags\":";
+    append_json_string(out, flags);
+  }
+  if (ev.pkt.l4_proto == 1 || ev.pkt.l4_proto == 58)
+    fmt::format_to(std::back_inserter(out), ",\"icmp_type\":{},\"icmp_code\":{}", ev.pkt.icmp_type,
+                   ev.pkt.icmp_code);
+  if (has_reason_) {
+    out += ",\"reason\":";
+    append_json_string(out, reason);
+    fmt::format_to(std::back_inserter(out), ",\"reason_code\":{}", ev.reason);
+  }
+  out += ",\"location\":";
+  append_json_string(out, location);
+  fmt::format_to(std::back_inserter(out), ",\"skb\":\"0x{:x}\"", ev.skbaddr);
+  if (!stack.empty()) {
+    out += ",\"stack\":[";
+    for (size_t i = 0; i < stack.size(); ++i) {
+      if (i) out += ',';
+      append_json_string(out, kallsyms_.describe(stack[i]));
+    }
+    out += ']';
+  }
+  out += "}\n";
+}
+
+void DropReporter::append_lost(std::string& out, int cpu, uint64_t count) {
+  lost_ += count;
+  if (json_)
+    fmt::format_to(std::back_inserter(out), "{{\"type\":\"lost\",\"cpu\":{},\"count\":{}}}\n", cpu, count);
+  else
+    fmt::format_to(std::back_inserter(out), "*** lost {} events on CPU {} (perf ring full: raise --perf-pages or "
+                   "narrow the filter)\n", count, cpu);
+}
+
+void DropReporter::append_summary(std::string& out) const {
+  std::vector<std::pair<std::pair<std::string, std::string>, uint64_t>> rows(by_reason_location_.begin(),
+                                                                            by_reason_location_.end());
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (json_) {
+    fmt::format_to(std::back_inserter(out), "{{\"type\":\"summary\",\"drops\":{},\"lost\":{},\"by_reason_location\":[",
+                   events_, lost_);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      out += i ? ",{\"reason\":" : "{\"reason\":";
+      append_json_string(out, rows[i].first.first);
+      out += ",\"location\":";
+      append_json_string(out, rows[i].first.second);
+      fmt::format_to(std::back_inserter(out), ",\"count\":{}}}", rows[i].second);
+    }
+    out += "]}\n";
+    return;
+  }
+  fmt::format_to(std::back_inserter(out), "\n--- {} drops{} ---\n", events_,
+                 lost_ ? fmt::format(", {} lost", lost_) : std::string());
+  if (rows.empty()) return;
+  fmt::format_to(std::back_inserter(out), "{:>8}  {:<26} {}\n", "COUNT", "REASON", "LOCATION");
+  for (const auto& [key, count] : rows)
+    fmt::format_to(std::back_inserter(out), "{:>8}  {:<26} {}\n", count, key.first.empty() ? "-" : key.first,
+                   key.second);
+}
+
+namespace {
+
+// Resolves enum tokens the kernel left symbolic; drop reasons are numeric on
+// every kernel that has them, so nothing is needed for now.
+ValueNames drop_reason_names(const TracepointFormat& format) {
+  if (const auto* table = format.symbolic_for("reason")) return ValueNames(*table);
+  return {};
+}
+
+bool write_all(const std::string& text) {
+  if (text.empty()) return true;
+  return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0;
+}
+
+}  // namespace
+
+int run_drop(const DropOptions& options) {
+  Session session = open_session(options.run.headers, "drop");
+  const TracepointFormat format = read_tracepoint_format(session.kernel.tracepoint_format("skb", "kfree_skb"));
+  const Kallsyms kallsyms = Kallsyms::load();
+  const bool has_reason = format.field("reason") != nullptr;
+
+  BpfProgram program({"drop.bpf.c", drop_program_cflags(options, format), session.headers});
+  const auto outcomes = attach_probes(program, drop_probes(), session.kernel, &kallsyms);
+
+  EventLoop loop;
+  DropReporter reporter(kallsyms, drop_reason_names(format), has_reason, MonotonicToWall(), options.run.json);
+  const int stack_fd = options.stack ? program.table_fd("drop_stacks") : -1;
+  std::string out = reporter.header();
+  uint64_t ips[kMaxStackDepth];
+  bool output_failed = false;
+
+  auto handle_sample = [&](std::span<const uint8_t> sample) {
+    if (options.run.count && reporter.events() >= *options.run.count) return;
+    skbtrail_drop_event ev;
+    if (!decode_drop_event(sample, ev)) return;
+    size_t depth = 0;
+    if (stack_fd >= 0 && ev.stack_id >= 0) {
+      int id = ev.stack_id;
+      if (bpf_lookup_elem(stack_fd, &id, ips) == 0) {
+        while (depth < kMaxStackDepth && ips[depth]) ++depth;
+        bpf_delete_elem(stack_fd, &id);  // keep the map from filling up on long runs
+      }
+    }
+    reporter.append_event(out, ev, std::span<const uint64_t>(ips, depth));
+    if (options.run.count && reporter.events() >= *options.run.count) loop.stop("count reached");
+  };
+  auto flush = [&] {
+    if (!write_all(out) && !output_failed) {
+      output_failed = true;
+      loop.stop("output closed");
+    }
+    out.clear();
+  };
+
+  PerfEventStream stream(loop, program.table_fd("drop_events"), options.run.perf_pages, handle_sample,
+                         [&](int cpu, uint64_t lost) { reporter.append_lost(out, cpu, lost); });
+  stream.on_batch_end(flush);
+  if (options.run.duration) loop.stop_after(*options.run.duration);
+
+  std::string attached;
+  for (const auto& outcome : outcomes)
+    if (outcome.attached) attached += (attached.empty() ? "" : ", ") + outcome.attached->describe();
+  std::fprintf(stderr, "skbtrail drop: attached %s (%s headers%s); filter: %s; Ctrl-C to stop\n", attached.c_str(),
+               session.headers.mode.c_str(), has_reason ? "" : ", kernel has no drop reasons",
+               describe(options.filter).c_str());
+  if (options.run.verbose)
+    std::fprintf(stderr, "skbtrail drop: headers: %s\n", session.headers.description.c_str());
+  flush();
+
+  loop.run();
+  if (loop.stop_reason() != "count reached" && !output_failed) stream.drain();
+  if (options.summary && !output_failed) reporter.append_summary(out);
+  flush();
+  if (options.run.verbose) std::fprintf(stderr, "skbtrail drop: stopped: %s\n", loop.stop_reason().c_str());
+  return 0;
+}
+
+}  // namespace skbtrail

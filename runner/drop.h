@@ -1,0 +1,65 @@
+// skbtrail drop: every skb the kernel drops, with where and why.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "programs/skbtrail_events.h"
+#include "runner/filter.h"
+#include "runner/packet_format.h"
+#include "runner/probes.h"
+#include "runner/session.h"
+#include "runner/tracepoint_format.h"
+
+namespace skbtrail {
+
+class Kallsyms;
+
+struct DropOptions {
+  RunOptions run;
+  PacketFilter filter;
+  bool stack = false;
+  bool summary = true;
+};
+
+std::vector<ProbeSpec> drop_probes();
+
+// -D flags for drop.bpf.c on a kernel whose skb:kfree_skb has `format`.
+std::vector<std::string> drop_program_cflags(const DropOptions& options, const TracepointFormat& format);
+
+// Decodes one perf sample; false when it is too short to be a drop event.
+bool decode_drop_event(std::span<const uint8_t> sample, skbtrail_drop_event& event);
+
+// Turns drop events into text or JSON lines and keeps the exit summary.
+class DropReporter {
+ public:
+  DropReporter(const Kallsyms& kallsyms, ValueNames reasons, bool has_reason, MonotonicToWall clock, bool json);
+
+  std::string header() const;  // column titles (text mode), empty in JSON mode
+  // Appends one event (and its stack frames, if any) to out.
+  void append_event(std::string& out, const skbtrail_drop_event& event, std::span<const uint64_t> stack);
+  void append_lost(std::string& out, int cpu, uint64_t count);
+  void append_summary(std::string& out) const;
+  uint64_t events() const { return events_; }
+
+ private:
+  std::string reason_name(uint32_t reason) const;
+
+  const Kallsyms& kallsyms_;
+  ValueNames reasons_;
+  bool has_reason_;
+  MonotonicToWall clock_;
+  bool json_;
+  uint64_t events_ = 0;
+  uint64_t lost_ = 0;
+  std::map<std::pair<std::string, std::string>, uint64_t> by_reason_location_;
+};
+
+// Runs until count/duration/signal; returns the exit code.
+int run_drop(const DropOptions& options);
+
+}  // namespace skbtrail

@@ -1,0 +1,31 @@
+// skbtrail: the CLI. Everything lives in the runner library; this file only
+// maps outcomes to messages and exit codes.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "runner/cli.h"
+#include "runner/errors.h"
+
+int main(int argc, char** argv) {
+  using namespace skbtrail;
+  try {
+    const Command command = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+    if (const auto* text = std::get_if<ShowText>(&command)) {
+      std::fputs(text->text.c_str(), stdout);
+      return 0;
+    }
+    if (const auto* doctor = std::get_if<DoctorOptions>(&command)) return run_doctor(*doctor);
+    return run_drop(std::get<DropOptions>(command));
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "skbtrail: %s\n", e.what());
+    return kExitUsage;
+  } catch (const EnvironmentError& e) {
+    std::fprintf(stderr, "skbtrail: %s\n", e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "skbtrail: %s\n", e.what());
+    return kExitFailure;
+  }
+}

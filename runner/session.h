@@ -1,0 +1,34 @@
+// What every tracing command does before compiling: look at the kernel,
+// check permission, pick headers. Fails with one actionable line.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "runner/headers.h"
+#include "runner/kernel_info.h"
+
+namespace skbtrail {
+
+// Options shared by the tracing commands (drop, trace, rst).
+struct RunOptions {
+  HeaderOptions headers;
+  bool json = false;
+  std::optional<uint64_t> count;                     // -c/--count
+  std::optional<std::chrono::milliseconds> duration;  // --duration
+  int perf_pages = 64;                               // per CPU, power of two
+  bool verbose = false;
+};
+
+struct Session {
+  KernelInfo kernel;
+  HeaderChoice headers;
+};
+
+// Throws EnvironmentError (no permission, no headers) or UsageError (bad
+// --kernel-headers).
+Session open_session(const HeaderOptions& options, std::string_view command);
+
+}  // namespace skbtrail

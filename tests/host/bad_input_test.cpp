@@ -1,0 +1,55 @@
+// Bad input: one line naming the input and the fix, exit code 2, and no
+// probe attached (the "attached" banner never appears).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "host/run_command.h"
+
+namespace skbtrail::test {
+namespace {
+
+void expect_refused(const CommandResult& r, const std::string& must_mention) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  ASSERT_EQ(r.err_lines().size(), 1u) << r.err;
+  EXPECT_EQ(r.err.rfind("skbtrail: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(must_mention), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("attached"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(BadInput, ShortAddress) { expect_refused(run_shell(skbtrail() + " drop --addr 1.2.3"), "--addr '1.2.3'"); }
+
+TEST(BadInput, PortOutOfRange) { expect_refused(run_shell(skbtrail() + " drop --port 70000"), "--port '70000'"); }
+
+TEST(BadInput, UnknownOption) {
+  expect_refused(run_shell(skbtrail() + " drop --no-such-option"), "unknown option '--no-such-option'");
+}
+
+TEST(BadInput, UnknownCommand) { expect_refused(run_shell(skbtrail() + " dorp"), "unknown command 'dorp'"); }
+
+TEST(BadInput, UnreadableKernelHeadersDirectory) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root to get past the permission check";
+  expect_refused(run_shell(skbtrail() + " drop --kernel-headers /nonexistent/kernel-devel"),
+                 "--kernel-headers '/nonexistent/kernel-devel'");
+}
+
+TEST(BadInput, ForeignHeadersOfAnotherReleaseAreRefused) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root to get past the permission check";
+  const std::string dir = "/tmp/skbtrail-fake-headers";
+  std::filesystem::create_directories(dir + "/include/linux");
+  std::filesystem::create_directories(dir + "/include/config");
+  run_shell("echo 2.6.32-fake > " + dir + "/include/config/kernel.release");
+  expect_refused(run_shell(skbtrail() + " drop --kernel-headers " + dir), "--force-headers");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(BadInput, NonRootIsToldToUseRoot) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root to become another user";
+  if (run_shell("command -v setpriv").exit_code != 0) GTEST_SKIP() << "setpriv (util-linux) missing";
+  const auto r = run_shell("setpriv --reuid=65534 --regid=65534 --clear-groups " + skbtrail() + " drop --dport 9");
+  expect_refused(r, "run as root");
+}
+
+}  // namespace
+}  // namespace skbtrail::test

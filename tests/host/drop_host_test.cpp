@@ -1,0 +1,85 @@
+// skbtrail drop against this machine's kernel: a connect to a closed port
+// in a private network namespace must show up as exactly one NO_SOCKET drop.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "host/run_command.h"
+
+namespace skbtrail::test {
+namespace {
+
+void require_kernel() {
+  if (!running_as_root()) GTEST_SKIP() << "needs root (bpf(), tracefs)";
+  if (!std::filesystem::exists("/sys/kernel/tracing/events/skb/kfree_skb") &&
+      !std::filesystem::exists("/sys/kernel/debug/tracing/events/skb/kfree_skb") &&
+      !std::filesystem::exists("/sys/kernel/tracing/events") /* not mounted yet: skbtrail mounts it */)
+    GTEST_SKIP() << "no skb:kfree_skb tracepoint";
+}
+
+// Starts skbtrail in a fresh netns, waits for its "attached" line, then
+// connects to 127.0.0.1:<port> (closed) a few times.
+std::string closed_port_script(const std::string& skbtrail_args, int connects = 3) {
+  return "set -u; exec unshare --net bash -c '\n"
+         "ip link set lo up\n" +
+         skbtrail() + " " + skbtrail_args +
+         " >$TMPDIR_OUT/out 2>$TMPDIR_OUT/err &\n"
+         "pid=$!\n"
+         "for i in $(seq 1 600); do grep -q attached $TMPDIR_OUT/err && break; kill -0 $pid 2>/dev/null || break; "
+         "sleep 0.1; done\n"
+         "for i in $(seq 1 " +
+         std::to_string(connects) +
+         "); do timeout 2 bash -c \"exec 3<>/dev/tcp/127.0.0.1/9\" 2>/dev/null; done\n"
+         "wait $pid; echo exit=$? >> $TMPDIR_OUT/err\n"
+         "cat $TMPDIR_OUT/out; cat $TMPDIR_OUT/err >&2'\n";
+}
+
+CommandResult run_in_netns(const std::string& args, int connects = 3) {
+  char dir[] = "/tmp/skbtrail-host-XXXXXX";
+  ::mkdtemp(dir);
+  auto result = run_shell("export TMPDIR_OUT=" + std::string(dir) + "; " + closed_port_script(args, connects), 150);
+  std::filesystem::remove_all(dir);
+  return result;
+}
+
+TEST(DropHost, ClosedPortConnectIsOneNoSocketDrop) {
+  require_kernel();
+  const auto r = run_in_netns("drop --dport 9 -c 1 --json");
+  ASSERT_NE(r.err.find("exit=0"), std::string::npos) << r.err;
+  std::vector<std::string> drops;
+  for (const auto& line : r.out_lines())
+    if (line.find("\"type\":\"drop\"") != std::string::npos) drops.push_back(line);
+  ASSERT_EQ(drops.size(), 1u) << r.out << r.err;
+  const std::string& ev = drops[0];
+  EXPECT_NE(ev.find("\"reason\":\"NO_SOCKET\""), std::string::npos) << ev;
+  EXPECT_TRUE(std::regex_search(ev, std::regex("\"location\":\"tcp_v4_rcv\\+0x[0-9a-f]+\""))) << ev;
+  EXPECT_TRUE(std::regex_search(ev, std::regex("\"saddr\":\"127\\.0\\.0\\.1\",\"daddr\":\"127\\.0\\.0\\.1\","
+                                               "\"sport\":[0-9]+,\"dport\":9")))
+      << ev;
+  EXPECT_NE(ev.find("\"tcp_flags\":\"SYN\""), std::string::npos) << ev;
+  EXPECT_NE(ev.find("\"ifname\":\"lo\""), std::string::npos) << ev;
+  // The summary closes the stream and agrees.
+  EXPECT_NE(r.out.find("{\"type\":\"summary\",\"drops\":1,"), std::string::npos) << r.out;
+}
+
+TEST(DropHost, FilterForAnotherPortSeesNothing) {
+  require_kernel();
+  const auto r = run_in_netns("drop --dport 10 --duration 4s --json", 3);
+  ASSERT_NE(r.err.find("exit=0"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("\"type\":\"drop\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"drops\":0"), std::string::npos) << r.out;
+}
+
+TEST(DropHost, TextModeWithStackNamesTheReceivePath) {
+  require_kernel();
+  const auto r = run_in_netns("drop --daddr 127.0.0.1 --proto tcp --dport 9 -c 2 --stack", 3);
+  ASSERT_NE(r.err.find("exit=0"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("127.0.0.1:9 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NO_SOCKET"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n    tcp_v4_rcv+0x"), std::string::npos) << "stack frames missing:\n" << r.out;
+  EXPECT_NE(r.out.find("--- 2 drops ---"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace skbtrail::test

@@ -1,0 +1,115 @@
+#include "runner/cli.h"
+
+#include <gtest/gtest.h>
+
+#include "runner/errors.h"
+
+namespace skbtrail {
+namespace {
+
+Command parse(std::vector<std::string> args) { return parse_command_line(args); }
+
+std::string usage_error(std::vector<std::string> args) {
+  try {
+    parse(std::move(args));
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+TEST(Cli, DropOptionsAreParsed) {
+  const auto command = parse({"drop", "--dport", "9", "-c", "1", "--json", "--saddr", "127.0.0.1", "--proto", "tcp",
+                              "--stack", "--duration", "2m", "--perf-pages", "128", "-N", "4026531840"});
+  const auto* drop = std::get_if<DropOptions>(&command);
+  ASSERT_NE(drop, nullptr);
+  EXPECT_EQ(drop->filter.dport, 9);
+  EXPECT_EQ(drop->filter.saddr->to_string(), "127.0.0.1");
+  EXPECT_EQ(drop->filter.proto, L4Protocol::Tcp);
+  EXPECT_EQ(drop->filter.netns, 4026531840u);
+  EXPECT_EQ(drop->run.count, 1u);
+  EXPECT_TRUE(drop->run.json);
+  EXPECT_TRUE(drop->stack);
+  EXPECT_EQ(drop->run.duration, std::chrono::minutes(2));
+  EXPECT_EQ(drop->run.perf_pages, 128);
+  EXPECT_TRUE(drop->summary);
+}
+
+TEST(Cli, ShortFilterAliases) {
+  const auto command = parse({"drop", "-H", "fd00::1", "-P", "53", "-p", "1234"});
+  const auto& drop = std::get<DropOptions>(command);
+  EXPECT_EQ(drop.filter.addr->to_string(), "fd00::1");
+  EXPECT_EQ(drop.filter.port, 53);
+  EXPECT_EQ(drop.filter.pid, 1234u);
+}
+
+TEST(Cli, BadInputNamesTheInput) {
+  EXPECT_NE(usage_error({"drop", "--addr", "1.2.3"}).find("--addr '1.2.3'"), std::string::npos);
+  EXPECT_NE(usage_error({"drop", "--port", "70000"}).find("--port '70000'"), std::string::npos);
+  EXPECT_NE(usage_error({"drop", "--bogus"}).find("unknown option '--bogus'"), std::string::npos);
+  EXPECT_NE(usage_error({"drop", "stray"}).find("positional"), std::string::npos);
+  EXPECT_NE(usage_error({"frobnicate"}).find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_NE(usage_error({}).find("no command"), std::string::npos);
+  EXPECT_NE(usage_error({"drop", "-c", "0"}).find("--count '0'"), std::string::npos);
+  EXPECT_NE(usage_error({"drop", "--perf-pages", "100"}).find("power of two"), std::string::npos);
+  EXPECT_NE(usage_error({"drop", "--headers", "magic"}).find("--headers 'magic'"), std::string::npos);
+  EXPECT_NE(usage_error({"drop", "--kernel-version-code", "x"}).find("--kernel-version-code 'x'"), std::string::npos);
+  EXPECT_NE(usage_error({"drop", "--dport"}).find("dport"), std::string::npos);
+  EXPECT_NE(usage_error({"drop", "--proto", "icmp", "--dport", "80"}).find("ICMP has no ports"), std::string::npos);
+}
+
+TEST(Cli, ErrorsAreOneLine) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"drop", "--addr", "1.2.3"}, {"drop", "--bogus"}, {"drop", "--duration", "5y"}, {"nope"}}) {
+    const std::string message = usage_error(args);
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+}
+
+TEST(Cli, Durations) {
+  EXPECT_EQ(parse_duration_option("10"), std::chrono::seconds(10));
+  EXPECT_EQ(parse_duration_option("10s"), std::chrono::seconds(10));
+  EXPECT_EQ(parse_duration_option("500ms"), std::chrono::milliseconds(500));
+  EXPECT_EQ(parse_duration_option("1h"), std::chrono::hours(1));
+  EXPECT_THROW(parse_duration_option("0"), UsageError);
+  EXPECT_THROW(parse_duration_option("-1"), UsageError);
+  EXPECT_THROW(parse_duration_option("10d"), UsageError);
+}
+
+TEST(Cli, HeaderOptions) {
+  const auto command = parse({"drop", "--kernel-headers", "/usr/src/kernels/3.10.0-1160.el7.x86_64",
+                              "--kernel-release", "3.10.0-1160.el7.x86_64", "--kernel-version-code", "4.15.18",
+                              "--force-headers", "--cache-dir", "/tmp/c"});
+  const auto& h = std::get<DropOptions>(command).run.headers;
+  EXPECT_EQ(h.kernel_headers, "/usr/src/kernels/3.10.0-1160.el7.x86_64");
+  EXPECT_EQ(h.kernel_release, "3.10.0-1160.el7.x86_64");
+  EXPECT_EQ(h.version_code, (4u << 16) + (15u << 8) + 18u);
+  EXPECT_TRUE(h.force);
+  EXPECT_EQ(h.cache_root, "/tmp/c");
+  EXPECT_EQ(std::get<DropOptions>(parse({"drop", "--kernel-version-code", "266002"})).run.headers.version_code,
+            266002u);
+  EXPECT_EQ(std::get<DropOptions>(parse({"drop", "--headers", "btf"})).run.headers.mode, HeaderMode::Btf);
+  EXPECT_THROW(parse({"drop", "--headers", "btf", "--kernel-headers", "/x"}), UsageError);
+  EXPECT_NE(usage_error({"drop", "--force-headers"}).find("add --kernel-headers"), std::string::npos);
+  EXPECT_NE(usage_error({"drop", "--kernel-release", "4.4.0"}).find("add --kernel-headers"), std::string::npos);
+}
+
+TEST(Cli, HelpDocumentsEveryOptionWithExamples) {
+  const auto text = std::get<ShowText>(parse({"drop", "--help"})).text;
+  for (const char* option : {"--addr", "--saddr", "--daddr", "--port", "--sport", "--dport", "--proto", "--pid",
+                             "--netns", "--json", "--count", "--duration", "--stack", "--headers", "--kernel-headers",
+                             "--kernel-release", "--kernel-version-code", "--force-headers", "examples:"})
+    EXPECT_NE(text.find(option), std::string::npos) << option;
+  EXPECT_NE(std::get<ShowText>(parse({"--help"})).text.find("doctor"), std::string::npos);
+  EXPECT_NE(std::get<ShowText>(parse({"doctor", "--help"})).text.find("--no-compile"), std::string::npos);
+}
+
+TEST(Cli, Doctor) {
+  const auto command = parse({"doctor", "--no-compile", "--headers", "btf"});
+  const auto& doctor = std::get<DoctorOptions>(command);
+  EXPECT_FALSE(doctor.compile);
+  EXPECT_EQ(doctor.headers.mode, HeaderMode::Btf);
+}
+
+}  // namespace
+}  // namespace skbtrail

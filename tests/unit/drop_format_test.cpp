@@ -1,0 +1,225 @@
+#include "runner/drop.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <sstream>
+
+#include "runner/kallsyms.h"
+
+namespace skbtrail {
+namespace {
+
+class DropFormat : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("TZ", "UTC", 1);
+    ::tzset();
+    std::istringstream in(
+        "ffffffff81a2b000 T tcp_v4_rcv\nffffffff81a40000 T sk_skb_reason_drop\nffffffff81b00000 T udp_rcv\n");
+    kallsyms_ = Kallsyms::parse(in);
+    const auto format = parse_tracepoint_format(
+        "field:enum skb_drop_reason reason;\toffset:36;\tsize:4;\tsigned:0;\n"
+        "print fmt: \"%s\", __print_symbolic(REC->reason, { 2, \"NOT_SPECIFIED\" }, { 3, \"NO_SOCKET\" })\n");
+    reasons_ = ValueNames(*format.symbolic_for("reason"));
+  }
+
+  static skbtrail_drop_event v4_syn() {
+    skbtrail_drop_event ev{};
+    ev.ts_ns = 5'000'123'000;  // + offset 1'700'000'000 s -> 2023-11-14T22:13:25.000123Z
+    ev.skbaddr = 0xffff888100c5bae0;
+    ev.location = 0xffffffff81a2b099;
+    ev.pid = 31583;
+    ev.tid = 31584;
+    ev.netns = 4026531833;
+    ev.reason = 3;
+    ev.stack_id = -1;
+    ev.ifindex = 1;
+    std::strcpy(ev.comm, "nc");
+    std::strcpy(ev.ifname, "lo");
+    ev.pkt.l3_proto = 0x0800;
+    ev.pkt.l4_proto = 6;
+    ::inet_pton(AF_INET, "127.0.0.1", &ev.pkt.saddr[0]);
+    ::inet_pton(AF_INET, "127.0.0.2", &ev.pkt.daddr[0]);
+    ev.pkt.sport = htons(39408);
+    ev.pkt.dport = htons(9);
+    ev.pkt.tcp_flags = 0x02;
+    return ev;
+  }
+
+  static skbtrail_drop_event v6_udp() {
+    skbtrail_drop_event ev = v4_syn();
+    ev.pkt = {};
+    ev.pkt.l3_proto = 0x86dd;
+    ev.pkt.l4_proto = 17;
+    ::inet_pton(AF_INET6, "fd00::1", ev.pkt.saddr);
+    ::inet_pton(AF_INET6, "fd00::2", ev.pkt.daddr);
+    ev.pkt.sport = htons(5353);
+    ev.pkt.dport = htons(53);
+    ev.location = 0xffffffff81b00010;
+    ev.reason = 2;
+    return ev;
+  }
+
+  DropReporter reporter(bool json, bool has_reason = true) {
+    return DropReporter(kallsyms_, reasons_, has_reason, MonotonicToWall(1'700'000'000'000'000'000LL), json);
+  }
+
+  Kallsyms kallsyms_;
+  ValueNames reasons_;
+};
+
+TEST_F(DropFormat, JsonIpv4Tcp) {
+  auto r = reporter(true);
+  std::string out;
+  r.append_event(out, v4_syn(), {});
+  EXPECT_EQ(out,
+            "{\"type\":\"drop\",\"time\":\"2023-11-14T22:13:25.000123Z\",\"ts_ns\":5000123000,\"comm\":\"nc\","
+            "\"pid\":31583,\"tid\":31584,\"netns\":4026531833,\"ifindex\":1,\"ifname\":\"lo\",\"proto\":\"TCP\","
+            "\"saddr\":\"127.0.0.1\",\"daddr\":\"127.0.0.2\",\"sport\":39408,\"dport\":9,\"tcp_flags\":\"SYN\","
+            "\"reason\":\"NO_SOCKET\",\"reason_code\":3,\"location\":\"tcp_v4_rcv+0x99\","
+            "\"skb\":\"0xffff888100c5bae0\"}\n");
+}
+
+TEST_F(DropFormat, JsonIpv6UdpWithStack) {
+  auto r = reporter(true);
+  std::string out;
+  const uint64_t stack[] = {0xffffffff81a40090, 0xffffffff81b00010};
+  r.append_event(out, v6_udp(), stack);
+  EXPECT_NE(out.find("\"proto\":\"UDP\",\"saddr\":\"fd00::1\",\"daddr\":\"fd00::2\",\"sport\":5353,\"dport\":53"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("tcp_flags"), std::string::npos);
+  EXPECT_NE(out.find("\"reason\":\"NOT_SPECIFIED\""), std::string::npos);
+  EXPECT_NE(out.find("\"stack\":[\"sk_skb_reason_drop+0x90\",\"udp_rcv+0x10\"]"), std::string::npos) << out;
+}
+
+TEST_F(DropFormat, TextColumnsAndStack) {
+  auto r = reporter(false);
+  std::string out = r.header();
+  const uint64_t stack[] = {0xffffffff81a40090};
+  r.append_event(out, v4_syn(), stack);
+  r.append_event(out, v6_udp(), {});
+  std::istringstream lines(out);
+  std::string header, first, frame, second;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  std::getline(lines, frame);
+  std::getline(lines, second);
+  EXPECT_EQ(header.find("TIME"), 0u);
+  // Columns line up: every field starts where its title does.
+  for (const auto& [title, value] : std::vector<std::pair<std::string, std::string>>{
+           {"COMM", "nc"}, {"IFACE", "lo"}, {"PROTO", "TCP"}, {"SOURCE", "127.0.0.1:39408 -> 127.0.0.2:9"},
+           {"FLAGS", "SYN"}, {"REASON", "NO_SOCKET"}, {"LOCATION", "tcp_v4_rcv+0x99"}})
+    EXPECT_EQ(first.find(value), header.find(title)) << title << "\n" << header << "\n" << first;
+  EXPECT_EQ(first.substr(0, 15), "22:13:25.000123");
+  EXPECT_EQ(frame, "    sk_skb_reason_drop+0x90");
+  EXPECT_NE(second.find("[fd00::1]:5353 -> [fd00::2]:53"), std::string::npos) << second;
+  EXPECT_EQ(second.find("[fd00::1]"), header.find("SOURCE"));
+}
+
+TEST_F(DropFormat, KernelsWithoutReasonsPrintNone) {
+  auto json = reporter(true, false);
+  std::string out;
+  json.append_event(out, v4_syn(), {});
+  EXPECT_EQ(out.find("reason"), std::string::npos) << out;
+  auto text = reporter(false, false);
+  out.clear();
+  text.append_event(out, v4_syn(), {});
+  EXPECT_NE(out.find(" -  "), std::string::npos) << out;
+}
+
+TEST_F(DropFormat, NonIpAndIcmp) {
+  auto r = reporter(true);
+  skbtrail_drop_event ev = v4_syn();
+  ev.pkt = {};
+  std::string out;
+  r.append_event(out, ev, {});
+  EXPECT_NE(out.find("\"proto\":\"-\""), std::string::npos);
+  EXPECT_EQ(out.find("saddr"), std::string::npos);
+  ev = v4_syn();
+  ev.pkt.l4_proto = 1;
+  ev.pkt.icmp_type = 8;
+  out.clear();
+  r.append_event(out, ev, {});
+  EXPECT_NE(out.find("\"proto\":\"ICMP\",\"saddr\":\"127.0.0.1\",\"daddr\":\"127.0.0.2\",\"icmp_type\":8"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(packet_tuple(ev.pkt), "127.0.0.1 -> 127.0.0.2");
+}
+
+TEST_F(DropFormat, SummaryCountsByReasonAndLocation) {
+  auto r = reporter(false);
+  std::string out;
+  r.append_event(out, v4_syn(), {});
+  r.append_event(out, v4_syn(), {});
+  r.append_event(out, v6_udp(), {});
+  r.append_lost(out, 1, 7);
+  EXPECT_NE(out.find("lost 7 events on CPU 1"), std::string::npos);
+  out.clear();
+  r.append_summary(out);
+  EXPECT_NE(out.find("--- 3 drops, 7 lost ---"), std::string::npos) << out;
+  const auto first = out.find("       2  NO_SOCKET                  tcp_v4_rcv+0x99");
+  const auto second = out.find("       1  NOT_SPECIFIED              udp_rcv+0x10");
+  EXPECT_NE(first, std::string::npos) << out;
+  EXPECT_NE(second, std::string::npos) << out;
+  EXPECT_LT(first, second);
+
+  auto json = reporter(true);
+  out.clear();
+  json.append_event(out, v4_syn(), {});
+  json.append_lost(out, 0, 2);
+  out.clear();
+  json.append_summary(out);
+  EXPECT_EQ(out,
+            "{\"type\":\"summary\",\"drops\":1,\"lost\":2,\"by_reason_location\":[{\"reason\":\"NO_SOCKET\","
+            "\"location\":\"tcp_v4_rcv+0x99\",\"count\":1}]}\n");
+}
+
+TEST_F(DropFormat, DecodeRejectsShortSamples) {
+  skbtrail_drop_event ev = v4_syn(), decoded{};
+  std::vector<uint8_t> raw(sizeof(ev) + 4);  // perf pads samples
+  std::memcpy(raw.data(), &ev, sizeof(ev));
+  EXPECT_TRUE(decode_drop_event(raw, decoded));
+  EXPECT_EQ(decoded.pid, 31583u);
+  EXPECT_EQ(decoded.pkt.dport, htons(9));
+  EXPECT_FALSE(decode_drop_event(std::span<const uint8_t>(raw.data(), sizeof(ev) - 1), decoded));
+}
+
+TEST(TcpFlags, Names) {
+  EXPECT_EQ(tcp_flags_text(0x02), "SYN");
+  EXPECT_EQ(tcp_flags_text(0x14), "ACK,RST");
+  EXPECT_EQ(tcp_flags_text(0x12), "SYN,ACK");
+  EXPECT_EQ(tcp_flags_text(0x19), "FIN,PSH,ACK");
+  EXPECT_EQ(tcp_flags_text(0), "");
+}
+
+TEST(Json, Escaping) {
+  std::string out;
+  append_json_string(out, "a\"b\\c\n\x01");
+  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\"");
+}
+
+TEST(DropProgram, CflagsFollowTheTracepointAndOptions) {
+  DropOptions options;
+  options.filter.dport = 9;
+  options.stack = true;
+  const auto with_reason = parse_tracepoint_format("field:enum skb_drop_reason reason;\toffset:36;\tsize:4;\tsigned:0;\n");
+  const auto without = parse_tracepoint_format("field:void * location;\toffset:16;\tsize:8;\tsigned:0;\n");
+  const auto a = drop_program_cflags(options, with_reason);
+  const auto b = drop_program_cflags(DropOptions{}, without);
+  auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  EXPECT_TRUE(has(a, "-DSKBTRAIL_HAVE_DROP_REASON=1"));
+  EXPECT_TRUE(has(a, "-DSKBTRAIL_WANT_STACK=1"));
+  EXPECT_TRUE(has(a, "-DSKBTRAIL_F_DPORT=2304"));
+  EXPECT_TRUE(b.empty()) << ::testing::PrintToString(b);
+}
+
+}  // namespace
+}  // namespace skbtrail

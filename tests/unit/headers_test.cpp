@@ -1,0 +1,110 @@
+#include "runner/headers.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "runner/errors.h"
+
+namespace skbtrail {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Headers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("skbtrail-headers-test-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "tree/include/linux");
+    fs::create_directories(root_ / "tree/include/generated");
+    std::ofstream(root_ / "tree/include/generated/utsrelease.h") << "#define UTS_RELEASE \"4.15.0-213-generic\"\n";
+    kernel_.release = "6.18.44-fc-v769";
+    kernel_.version_code = kernel_version(6, 18, 44);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::string error_of(const HeaderOptions& options) {
+    try {
+      choose_headers(kernel_, options);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "<no error>";
+  }
+
+  fs::path root_;
+  KernelInfo kernel_;
+};
+
+TEST_F(Headers, TreeReleaseComesFromUtsRelease) {
+  EXPECT_EQ(header_tree_release(root_ / "tree"), "4.15.0-213-generic");
+  EXPECT_EQ(header_tree_release(root_), "");
+}
+
+TEST_F(Headers, ForeignTreeOfAnotherReleaseIsRefusedUnlessForced) {
+  HeaderOptions options;
+  options.kernel_headers = root_ / "tree";
+  const std::string refusal = error_of(options);
+  EXPECT_NE(refusal.find("4.15.0-213-generic"), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find("--force-headers"), std::string::npos) << refusal;
+  EXPECT_THROW(choose_headers(kernel_, options), UsageError);
+
+  options.force = true;
+  options.version_code = kernel_version(4, 15, 18);
+  const HeaderChoice choice = choose_headers(kernel_, options);
+  EXPECT_EQ(choice.mode, "foreign");
+  EXPECT_EQ(choice.kernel_source, fs::absolute(root_ / "tree"));
+  EXPECT_EQ(choice.version_code, kernel_version(4, 15, 18));
+  EXPECT_FALSE(choice.btf);
+}
+
+TEST_F(Headers, ForeignTreeMatchingTheRunningKernelIsAccepted) {
+  HeaderOptions options;
+  options.kernel_headers = root_ / "tree";
+  options.kernel_release = kernel_.release;
+  EXPECT_EQ(choose_headers(kernel_, options).mode, "foreign");
+}
+
+TEST_F(Headers, UnreadableOrEmptyDirectoriesAreNamed) {
+  HeaderOptions options;
+  options.kernel_headers = root_ / "missing";
+  EXPECT_NE(error_of(options).find("not a readable directory"), std::string::npos);
+  fs::create_directories(root_ / "empty");
+  options.kernel_headers = root_ / "empty";
+  EXPECT_NE(error_of(options).find("no include/linux/"), std::string::npos);
+}
+
+TEST_F(Headers, NothingUsableSaysWhatToInstall) {
+  const std::string message = error_of(HeaderOptions{});
+  EXPECT_NE(message.find("linux-headers-6.18.44-fc-v769"), std::string::npos) << message;
+  EXPECT_NE(message.find("BTF"), std::string::npos);
+  HeaderOptions headers_mode;
+  headers_mode.mode = HeaderMode::Headers;
+  EXPECT_NE(error_of(headers_mode).find("--headers headers"), std::string::npos);
+  HeaderOptions btf_mode;
+  btf_mode.mode = HeaderMode::Btf;
+  EXPECT_NE(error_of(btf_mode).find("--headers btf"), std::string::npos);
+}
+
+TEST_F(Headers, RunningHeadersWinInAutoMode) {
+  kernel_.headers_dir = root_ / "tree";
+  kernel_.btf_path = "/sys/kernel/btf/vmlinux";
+  const HeaderChoice choice = choose_headers(kernel_, HeaderOptions{});
+  EXPECT_EQ(choice.mode, "headers");
+  EXPECT_TRUE(choice.kernel_source.empty());  // BCC finds /lib/modules/<rel>/build itself
+}
+
+TEST(VersionCode, Parsing) {
+  EXPECT_EQ(parse_version_code("6.18.44-fc-v769"), kernel_version(6, 18, 44));
+  EXPECT_EQ(parse_version_code("3.10.0-1160.el7.x86_64"), kernel_version(3, 10, 0));
+  EXPECT_EQ(parse_version_code("4.9.300"), kernel_version(4, 9, 255));  // sublevel saturates like the kernel's
+  EXPECT_EQ(parse_version_code("5.4"), kernel_version(5, 4, 0));
+  EXPECT_FALSE(parse_version_code("linux"));
+  EXPECT_EQ(format_version_code(kernel_version(4, 15, 18)), "4.15.18");
+}
+
+}  // namespace
+}  // namespace skbtrail

@@ -1,0 +1,52 @@
+#include "programs/bundled.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <stdexcept>
+
+#include "programs/skbtrail_events.h"
+
+namespace skbtrail::programs {
+namespace {
+
+size_t count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(Programs, DropProgramIsBundledWithItsHeadersInlinedOnce) {
+  const std::string text = expand_program("drop.bpf.c");
+  EXPECT_NE(text.find("TRACEPOINT_PROBE(skb, kfree_skb)"), std::string::npos);
+  EXPECT_EQ(text.find("#include \""), std::string::npos) << "a local include was left for BCC";
+  // skbtrail_events.h is included by both drop.bpf.c's header and the helper: once is enough.
+  EXPECT_EQ(count(text, "struct skbtrail_drop_event {"), 1u);
+  EXPECT_EQ(count(text, "#define SKBTRAIL_EVENTS_H"), 1u);
+  // Kernel includes stay for BCC and are guarded for BTF mode.
+  EXPECT_NE(text.find("#ifndef SKBTRAIL_BTF\n#include <linux/skbuff.h>"), std::string::npos);
+}
+
+TEST(Programs, UnknownFileIsNamed) {
+  try {
+    expand_program("nope.bpf.c");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("nope.bpf.c"), std::string::npos);
+  }
+}
+
+// The layout the BPF side produces (clang, target bpf) must match ours;
+// these offsets are what both ABIs give for the field order chosen.
+TEST(Programs, EventLayoutHasNoHiddenPadding) {
+  EXPECT_EQ(sizeof(skbtrail_packet), 56u);
+  EXPECT_EQ(offsetof(skbtrail_packet, l3_proto), 40u);
+  EXPECT_EQ(offsetof(skbtrail_packet, l4_proto), 50u);
+  EXPECT_EQ(offsetof(skbtrail_drop_event, pid), 24u);
+  EXPECT_EQ(offsetof(skbtrail_drop_event, comm), 48u);
+  EXPECT_EQ(offsetof(skbtrail_drop_event, pkt), 80u);
+  EXPECT_EQ(sizeof(skbtrail_drop_event), 136u);
+}
+
+}  // namespace
+}  // namespace skbtrail::programs
