@@ -78,7 +78,7 @@ BpfProgram::BpfProgram(const CompileRequest& request) : bpf_(std::make_unique<eb
   export_for_bcc(request.headers);
   std::vector<std::string> cflags = header_cflags(request.headers);
   cflags.insert(cflags.end(), request.cflags.begin(), request.cflags.end());
-  const std::string source = programs::expand_program(request.program);
+  const std::string source = request.source.empty() ? programs::expand_program(request.program) : request.source;
 
   StderrCapture capture;
   const ebpf::StatusTuple status = bpf_->init(source, cflags, {});

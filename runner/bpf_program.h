@@ -17,9 +17,10 @@ class BPF;
 namespace skbtrail {
 
 struct CompileRequest {
-  std::string program;  // bundled file name, e.g. "drop.bpf.c"
+  std::string program;  // bundled file name, e.g. "drop.bpf.c", or a user file's name
   std::vector<std::string> cflags;
   HeaderChoice headers;
+  std::string source;  // the program text when it is not bundled (skbtrail exec)
 };
 
 class BpfProgram {

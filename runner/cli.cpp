@@ -21,6 +21,7 @@ usage: skbtrail COMMAND [OPTIONS]
 commands:
   drop      watch packet drops: tuple, drop reason, location, stack
   doctor    what this kernel offers and what each command can use
+  exec      run your own BCC-style C program (kprobe__fn, TRACEPOINT_PROBE, ...)
 
 Run 'skbtrail COMMAND --help' for a command's options and examples.
 )";
@@ -90,13 +91,13 @@ po::options_description filter_options() {
 }
 
 po::variables_map parse(const std::string& command, const std::vector<std::string>& args,
-                        const po::options_description& options) {
+                        const po::options_description& options,
+                        const po::positional_options_description& positional = {}) {
   po::variables_map vm;
   try {
-    // No positional arguments: an empty description makes a stray word an
-    // error instead of being silently ignored.
-    const po::positional_options_description none;
-    const auto parsed = po::command_line_parser(args).options(options).positional(none).run();
+    // An explicit (by default empty) positional description makes a stray
+    // word an error instead of being silently ignored.
+    const auto parsed = po::command_line_parser(args).options(options).positional(positional).run();
     po::store(parsed, vm);
     po::notify(vm);
   } catch (const po::unknown_option& e) {
@@ -209,6 +210,40 @@ Command parse_drop(const std::vector<std::string>& args) {
   return o;
 }
 
+constexpr const char* kExecExamples = R"(
+examples:
+  skbtrail exec tests/programs/kprobe_rst.bpf.c -c 1      first RST-sending call
+  skbtrail exec my.c -D PORT=443 --duration 10s           with a -D define, for 10 s
+
+Function names attach like BCC's Python front end does: kprobe__FN,
+kretprobe__FN, tracepoint__CAT__NAME (or TRACEPOINT_PROBE(CAT, NAME)),
+raw_tracepoint__NAME (or RAW_TRACEPOINT_PROBE(NAME)). bpf_trace_printk()
+lines come from trace_pipe; BPF_PERF_OUTPUT samples are printed in hex.
+)";
+
+Command parse_exec(const std::vector<std::string>& args) {
+  po::options_description exec("exec");
+  exec.add_options()
+      ("define,D", po::value<std::vector<std::string>>()->value_name("NAME[=VALUE]"), "a -D for the program")
+      ("file", po::value<std::string>(), "the BCC C program");
+  po::options_description all;
+  all.add(exec).add(run_options()).add(kernel_options());
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  const auto vm = parse("exec", args, all, positional);
+  if (vm.count("help"))
+    return ShowText{help_text("usage: skbtrail exec FILE.c [OPTIONS]\n\nCompiles a BCC-style C program for this "
+                              "kernel, attaches its probes by name and streams what it prints.",
+                              all, kExecExamples)};
+  if (!vm.count("file")) throw UsageError("exec: no program given (skbtrail exec FILE.c)");
+  ExecOptions o;
+  o.file = text_of(vm, "file");
+  o.run = run_opts(vm);
+  if (vm.count("define"))
+    for (const auto& d : vm["define"].as<std::vector<std::string>>()) o.cflags.push_back("-D" + d);
+  return o;
+}
+
 Command parse_doctor(const std::vector<std::string>& args) {
   po::options_description doctor("doctor");
   doctor.add_options()("no-compile", po::bool_switch(), "skip the compile smoke test")("help,h", "this help");
@@ -246,7 +281,8 @@ Command parse_command_line(const std::vector<std::string>& args) {
   if (command == "--version" || command == "version") return ShowText{"skbtrail " SKBTRAIL_VERSION "\n"};
   if (command == "drop") return parse_drop(rest);
   if (command == "doctor") return parse_doctor(rest);
-  throw UsageError(fmt::format("unknown command '{}' (commands: drop, doctor; see skbtrail --help)", command));
+  if (command == "exec") return parse_exec(rest);
+  throw UsageError(fmt::format("unknown command '{}' (commands: drop, doctor, exec; see skbtrail --help)", command));
 }
 
 }  // namespace skbtrail

@@ -8,6 +8,7 @@
 
 #include "runner/doctor.h"
 #include "runner/drop.h"
+#include "runner/exec.h"
 
 namespace skbtrail {
 
@@ -15,7 +16,7 @@ struct ShowText {  // --help, --version: print and exit 0
   std::string text;
 };
 
-using Command = std::variant<ShowText, DoctorOptions, DropOptions>;
+using Command = std::variant<ShowText, DoctorOptions, DropOptions, ExecOptions>;
 
 Command parse_command_line(const std::vector<std::string>& args);  // args exclude argv[0]
 

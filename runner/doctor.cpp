@@ -166,7 +166,7 @@ int run_doctor(const DoctorOptions& options) {
       const auto format = read_tracepoint_format(kernel.tracepoint_format("skb", "kfree_skb"));
       BpfProgram program({"drop.bpf.c", drop_program_cflags(DropOptions{}, format), choice});
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-      row.detail = fmt::format("{:.1f} s with {} headers", took.count(), choice.mode);
+      row.detail = fmt::format("{:.1f} s in header mode {}", took.count(), choice.mode);
     } catch (const std::exception& e) {
       row.status = "failed";
       row.ok = false;

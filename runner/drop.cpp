@@ -217,7 +217,7 @@ int run_drop(const DropOptions& options) {
   std::string attached;
   for (const auto& outcome : outcomes)
     if (outcome.attached) attached += (attached.empty() ? "" : ", ") + outcome.attached->describe();
-  std::fprintf(stderr, "skbtrail drop: attached %s (%s headers%s); filter: %s; Ctrl-C to stop\n", attached.c_str(),
+  std::fprintf(stderr, "skbtrail drop: attached %s (header mode %s%s); filter: %s; Ctrl-C to stop\n", attached.c_str(),
                session.headers.mode.c_str(), has_reason ? "" : ", kernel has no drop reasons",
                describe(options.filter).c_str());
   if (options.run.verbose)

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (const auto* doctor = std::get_if<DoctorOptions>(&command)) return run_doctor(*doctor);
+    if (const auto* exec = std::get_if<ExecOptions>(&command)) return run_exec(*exec);
     return run_drop(std::get<DropOptions>(command));
   } catch (const UsageError& e) {
     std::fprintf(stderr, "skbtrail: %s\n", e.what());

@@ -1,0 +1,317 @@
+// skbtrail-scenarios: runs tests/scenarios/*.scn against the kernel it is on,
+// or (--vm) boots one Debian VM and runs them there.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <thread>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "runner/kallsyms.h"
+#include "runner/kernel_info.h"
+#include "scenario_driver/scenario.h"
+
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+using namespace skbtrail;
+using namespace skbtrail::scenarios;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Starts `bash -c script` in its own process group with output to `log`.
+pid_t spawn(const std::string& script, const fs::path& log) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::setpgid(0, 0);
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, STDIN_FILENO);
+    ::dup2(fd, STDOUT_FILENO);
+    ::dup2(fd, STDERR_FILENO);
+    ::execl("/bin/bash", "bash", "-c", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(child, child);
+  return child;
+}
+
+// Waits for `pid` until `deadline`; returns its exit code, or nullopt on timeout.
+std::optional<int> wait_until(pid_t pid, Clock::time_point deadline) {
+  while (true) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// SIGINT first (skbtrail detaches and prints its summary), then SIGKILL.
+void stop_group(pid_t pid) {
+  ::kill(-pid, SIGINT);
+  if (wait_until(pid, Clock::now() + std::chrono::seconds(10))) return;
+  ::kill(-pid, SIGKILL);
+  wait_until(pid, Clock::now() + std::chrono::seconds(5));
+}
+
+struct Shell {
+  std::optional<int> code;
+  std::string output;
+};
+
+Shell run_shell(const std::string& script, const fs::path& work, const std::string& label, Clock::time_point deadline) {
+  const fs::path log = work / (label + ".log");
+  const pid_t pid = spawn("set -eo pipefail\n" + script, log);
+  Shell result;
+  result.code = wait_until(pid, deadline);
+  if (!result.code) stop_group(pid);
+  result.output = slurp(log);
+  return result;
+}
+
+std::string tail(const std::string& text, size_t lines = 25) {
+  size_t at = text.size();
+  for (size_t n = 0; n <= lines && at != std::string::npos && at > 0; ++n) at = text.rfind('\n', at - 1);
+  std::string out = (at == std::string::npos || at == 0) ? text : text.substr(at + 1);
+  std::string indented;
+  std::istringstream in(out);
+  for (std::string l; std::getline(in, l);) indented += "    | " + l + "\n";
+  return indented;
+}
+
+Outcome execute(const Scenario& s, const fs::path& skbtrail, int index) {
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::seconds(s.timeout_s);
+  char dir_template[] = "/tmp/skbtrail-scenario-XXXXXX";
+  const fs::path work = ::mkdtemp(dir_template);
+  ::setenv("SKBTRAIL", skbtrail.c_str(), 1);
+  ::setenv("NS", fmt::format("skbt{}s{}", ::getpid() % 100000, index).c_str(), 1);
+  ::setenv("WORK", work.c_str(), 1);
+  ::setenv("SCENARIO_DIR", fs::path(s.file).parent_path().c_str(), 1);
+
+  Outcome outcome;
+  auto finish = [&](Outcome::Kind kind, std::string detail) {
+    outcome.kind = kind;
+    outcome.detail = std::move(detail);
+  };
+
+  pid_t run_pid = -1;
+  do {
+    if (!s.setup.empty()) {
+      const Shell setup = run_shell(s.setup, work, "setup", deadline);
+      if (setup.code != 0) {
+        finish(Outcome::Fail, fmt::format("SETUP {}\n{}", setup.code ? fmt::format("exited {}", *setup.code)
+                                                                      : std::string("timed out"),
+                                          tail(setup.output)));
+        break;
+      }
+    }
+    const fs::path run_log = work / "run.log";
+    run_pid = spawn("exec " + s.run, run_log);
+    bool ready = false;
+    while (Clock::now() < deadline) {
+      if (slurp(run_log).find(s.ready) != std::string::npos) {
+        ready = true;
+        break;
+      }
+      int status = 0;
+      if (::waitpid(run_pid, &status, WNOHANG) == run_pid) {
+        run_pid = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!ready) {
+      outcome.output = slurp(run_log);
+      finish(Outcome::Fail, fmt::format("RUN never printed READY text '{}' ({})\n{}", s.ready,
+                                        run_pid < 0 ? "it exited" : "timed out", tail(outcome.output)));
+      break;
+    }
+    if (!s.trigger.empty()) {
+      const Shell trigger = run_shell(s.trigger, work, "trigger", deadline);
+      if (trigger.code != 0) {
+        outcome.output = slurp(run_log);
+        finish(Outcome::Fail, fmt::format("TRIGGER {}\n{}", trigger.code ? fmt::format("exited {}", *trigger.code)
+                                                                          : std::string("timed out"),
+                                          tail(trigger.output)));
+        break;
+      }
+    }
+    const auto code = wait_until(run_pid, deadline);
+    if (!code) stop_group(run_pid);
+    run_pid = -1;
+    outcome.output = slurp(run_log);
+    if (!code) {
+      finish(Outcome::Fail, fmt::format("RUN still running after TIMEOUT {}s\n{}", s.timeout_s, tail(outcome.output)));
+      break;
+    }
+    if (s.exit_code && *code != *s.exit_code) {
+      finish(Outcome::Fail, fmt::format("RUN exited {}, EXIT says {}\n{}", *code, *s.exit_code, tail(outcome.output)));
+      break;
+    }
+    if (const std::string failed = check_output(s, outcome.output); !failed.empty()) {
+      finish(Outcome::Fail, fmt::format("{} (RUN exited {})\n{}", failed, *code, tail(outcome.output)));
+      break;
+    }
+    finish(Outcome::Pass, {});
+  } while (false);
+
+  if (run_pid > 0) stop_group(run_pid);
+  if (!s.cleanup.empty()) run_shell(s.cleanup, work, "cleanup", Clock::now() + std::chrono::seconds(30));
+  fs::remove_all(work);
+
+  const std::chrono::duration<double> took = Clock::now() - start;
+  if (!s.xfail.empty()) {
+    if (outcome.kind == Outcome::Fail) {
+      const std::string first_line = outcome.detail.substr(0, outcome.detail.find('\n'));
+      finish(Outcome::Pass, fmt::format("failed as expected ({}): {}", s.xfail, first_line));
+    } else {
+      finish(Outcome::Fail, fmt::format("XFAIL scenario passed; the driver cannot detect failure ({})", s.xfail));
+    }
+  }
+  outcome.detail = fmt::format("{:.1f}s{}{}", took.count(), outcome.detail.empty() ? "" : ": ", outcome.detail);
+  return outcome;
+}
+
+Facts machine_facts() {
+  static const KernelInfo kernel = probe_kernel({.mount_tracefs = true, .check_bpf = true});
+  static const Kallsyms kallsyms = [] {
+    try {
+      return Kallsyms::load();
+    } catch (...) {
+      return Kallsyms();
+    }
+  }();
+  Facts f;
+  f.root = ::geteuid() == 0 && kernel.bpf.allowed;
+  f.kprobes = kernel.has_kprobes;
+  f.btf = kernel.has_btf();
+  f.headers = kernel.has_headers();
+  f.version_code = kernel.version_code;
+  f.has_tracepoint = [](const std::string& name) {
+    const auto colon = name.find(':');
+    return colon != std::string::npos && kernel.has_tracepoint(name.substr(0, colon), name.substr(colon + 1));
+  };
+  f.has_function = [](const std::string& name) { return kallsyms.has_function(name); };
+  f.has_command = [](const std::string& name) {
+    return std::system(fmt::format("command -v '{}' >/dev/null 2>&1", name).c_str()) == 0;
+  };
+  return f;
+}
+
+std::vector<fs::path> scenario_files(const std::vector<std::string>& paths) {
+  std::vector<fs::path> files;
+  for (const auto& p : paths) {
+    if (fs::is_directory(p)) {
+      for (const auto& entry : fs::directory_iterator(p))
+        if (entry.path().extension() == ".scn") files.push_back(fs::absolute(entry.path()));
+    } else {
+      files.push_back(fs::absolute(p));
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+int run_here(const std::vector<fs::path>& files, const std::string& where, const fs::path& skbtrail,
+             const std::string& filter) {
+  std::vector<Scenario> all;
+  for (const auto& file : files) {
+    if (!fs::exists(file)) throw ScenarioError(fmt::format("{}: no such scenario file", file.string()));
+    auto parsed = parse_scenarios(slurp(file), file.string());
+    all.insert(all.end(), parsed.begin(), parsed.end());
+  }
+  const Facts facts = machine_facts();
+  int passed = 0, failed = 0, skipped = 0, index = 0;
+  for (const auto& s : all) {
+    ++index;
+    if (!filter.empty() && s.name.find(filter) == std::string::npos) continue;
+    if (s.where != "any" && s.where != where) continue;
+    if (const auto missing = unmet_requirement(s, facts)) {
+      ++skipped;
+      std::cout << fmt::format("SKIP  {} [{}]: missing {}\n", s.name, where, *missing) << std::flush;
+      continue;
+    }
+    const Outcome o = execute(s, skbtrail, index);
+    if (o.kind == Outcome::Pass) {
+      ++passed;
+      std::cout << fmt::format("PASS  {} [{}] ({})\n", s.name, where, o.detail) << std::flush;
+    } else {
+      ++failed;
+      std::cout << fmt::format("FAIL  {} [{}] ({})\n", s.name, where, o.detail) << std::flush;
+    }
+  }
+  std::cout << fmt::format("{} passed, {} failed, {} skipped\n", passed, failed, skipped) << std::flush;
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  po::options_description options("skbtrail-scenarios [OPTIONS] FILE|DIR...");
+  options.add_options()
+      ("vm", po::bool_switch(), "boot one VM (tools/vm) and run the vm/any scenarios inside it")
+      ("where", po::value<std::string>()->default_value("host"), "which scenarios run here: host or vm")
+      ("skbtrail", po::value<std::string>()->default_value(SKBTRAIL_BINARY), "the skbtrail binary under test")
+      ("vm-runner", po::value<std::string>()->default_value(SKBTRAIL_SOURCE_DIR "/tools/vm"), "the VM launcher")
+      ("vm-timeout", po::value<int>()->default_value(2400), "seconds the whole VM run may take")
+      ("filter", po::value<std::string>()->default_value(""), "only scenarios whose NAME contains this")
+      ("help,h", "this help")
+      ("paths", po::value<std::vector<std::string>>()->composing(), "scenario files or directories");
+  po::positional_options_description positional;
+  positional.add("paths", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "skbtrail-scenarios: " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help") || !vm.count("paths")) {
+    std::cout << options;
+    return vm.count("help") ? 0 : 2;
+  }
+  const auto files = scenario_files(vm["paths"].as<std::vector<std::string>>());
+  const fs::path skbtrail = fs::absolute(vm["skbtrail"].as<std::string>());
+  try {
+    if (!vm["vm"].as<bool>())
+      return run_here(files, vm["where"].as<std::string>(), skbtrail, vm["filter"].as<std::string>());
+
+    // One VM for every scenario: each BCC compile costs ~100 s under TCG.
+    std::string command = fmt::format("'{}' --timeout {} -- '{}' --where vm --skbtrail '{}'",
+                                      vm["vm-runner"].as<std::string>(), vm["vm-timeout"].as<int>(),
+                                      fs::canonical("/proc/self/exe").string(), skbtrail.string());
+    if (const auto& f = vm["filter"].as<std::string>(); !f.empty()) command += fmt::format(" --filter '{}'", f);
+    for (const auto& file : files) command += fmt::format(" '{}'", file.string());
+    std::cout << "booting the VM: " << command << "\n" << std::flush;
+    const int status = std::system(command.c_str());
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    if (code == 124 || code == 125) {
+      std::cout << fmt::format("FAIL  the VM did not {} (tools/vm exit {})\n0 passed, 1 failed, 0 skipped\n",
+                               code == 124 ? "finish in time" : "boot", code);
+      return 1;
+    }
+    return code == 0 ? 0 : 1;
+  } catch (const ScenarioError& e) {
+    std::cerr << "skbtrail-scenarios: " << e.what() << "\n";
+    return 2;
+  }
+}
