@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
@@ -28,7 +29,13 @@ std::string filter_bcc_noise(const std::string& text) {
 
 StderrCapture::StderrCapture() {
   std::fflush(stderr);
-  file_ = std::tmpfile();
+  // Like tmpfile(), but honouring TMPDIR (/tmp may be read-only, e.g. in the test VM).
+  const char* dir = std::getenv("TMPDIR");
+  std::string path = std::string(dir && *dir ? dir : "/tmp") + "/skbtrail-stderr-XXXXXX";
+  if (const int fd = ::mkstemp(path.data()); fd >= 0) {
+    ::unlink(path.c_str());
+    file_ = ::fdopen(fd, "w+");
+  }
   saved_ = ::dup(STDERR_FILENO);
   if (file_ && saved_ >= 0) ::dup2(::fileno(file_), STDERR_FILENO);
 }

@@ -99,8 +99,10 @@ std::string tail(const std::string& text, size_t lines = 25) {
 Outcome execute(const Scenario& s, const fs::path& skbtrail, int index) {
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::seconds(s.timeout_s);
-  char dir_template[] = "/tmp/skbtrail-scenario-XXXXXX";
-  const fs::path work = ::mkdtemp(dir_template);
+  // TMPDIR: in the VM /tmp may be the host's read-only one.
+  const char* tmp = std::getenv("TMPDIR");
+  std::string dir_template = std::string(tmp && *tmp ? tmp : "/tmp") + "/skbtrail-scenario-XXXXXX";
+  const fs::path work = ::mkdtemp(dir_template.data());
   ::setenv("SKBTRAIL", skbtrail.c_str(), 1);
   ::setenv("NS", fmt::format("skbt{}s{}", ::getpid() % 100000, index).c_str(), 1);
   ::setenv("WORK", work.c_str(), 1);
