@@ -52,4 +52,34 @@ struct skbtrail_drop_event {
   struct skbtrail_packet pkt;
 };
 
+/* What produced a trace event. */
+#define SKBTRAIL_TRACE_HOP 0  /* a function or tracepoint on the path */
+#define SKBTRAIL_TRACE_DROP 1 /* skb:kfree_skb */
+#define SKBTRAIL_TRACE_FREE 2 /* skb:consume_skb */
+#define SKBTRAIL_TRACE_NF 3   /* nf_hook_slow returned: verdict set */
+#define SKBTRAIL_TRACE_IPT 4  /* ipt_do_table returned: table, hook, verdict */
+
+/* One hop of a packet through the stack (skbtrail trace). */
+struct skbtrail_trace_event {
+  __u64 ts_ns;
+  __u64 skbaddr;
+  __u64 location; /* drops: the kfree_skb caller */
+  __u32 pid;
+  __u32 netns;
+  __u32 ifindex;
+  __s32 stack_id;
+  __s32 verdict; /* NF: nf_hook_slow's return (1 accept, <0 drop); IPT: NF_* */
+  __u32 reason;  /* drops: enum skb_drop_reason, 0 without */
+  __u16 probe_id; /* index into the runner's hop list */
+  __u8 kind;      /* SKBTRAIL_TRACE_* */
+  __u8 pkt_type;  /* PACKET_HOST, PACKET_BROADCAST, ... */
+  __u8 nf_pf;     /* NF/IPT: protocol family (2 = IPv4, 10 = IPv6) */
+  __u8 nf_hook;   /* NF/IPT: NF_INET_PRE_ROUTING .. NF_INET_POST_ROUTING */
+  __u8 dmac[6];
+  char ifname[SKBTRAIL_IFNAMSIZ];
+  char comm[SKBTRAIL_COMM_LEN];
+  char table[32]; /* IPT: "filter", "nat", ... */
+  struct skbtrail_packet pkt;
+};
+
 #endif /* SKBTRAIL_EVENTS_H */

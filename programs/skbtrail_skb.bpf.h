@@ -221,7 +221,26 @@ static __always_inline int skbtrail_packet_matches(const struct skbtrail_packet 
 #ifdef SKBTRAIL_F_PORT
   if (p->sport != SKBTRAIL_F_PORT && p->dport != SKBTRAIL_F_PORT) return 0;
 #endif
+#ifdef SKBTRAIL_F_ICMPID
+  if ((p->l4_proto != SKBTRAIL_IPPROTO_ICMP && p->l4_proto != SKBTRAIL_IPPROTO_ICMPV6) ||
+      p->icmp_id != SKBTRAIL_F_ICMPID)
+    return 0;
+#endif
+#ifdef SKBTRAIL_F_TCPFLAGS
+  if (p->l4_proto != SKBTRAIL_IPPROTO_TCP || !(p->tcp_flags & SKBTRAIL_F_TCPFLAGS)) return 0;
+#endif
   return 1;
+}
+
+/* --ifname: the device name as two words, compared without a loop. */
+static __always_inline int skbtrail_ifname_matches(const char *ifname) {
+#ifdef SKBTRAIL_F_IFNAME0
+  __u64 words[2];
+  __builtin_memcpy(words, ifname, sizeof(words));
+  return words[0] == SKBTRAIL_F_IFNAME0 && words[1] == SKBTRAIL_F_IFNAME1;
+#else
+  return 1;
+#endif
 }
 
 /* Filters on the context rather than the packet. */

@@ -91,7 +91,7 @@ BpfProgram::BpfProgram(const CompileRequest& request) : bpf_(std::make_unique<eb
   const ebpf::StatusTuple status = bpf_->init(source, cflags, {});
   const std::string diagnostics = capture.finish();
   if (!status.ok()) {
-    throw std::runtime_error(fmt::format("compiling {} with BCC ({} headers) failed: {}\n{}", request.program,
+    throw std::runtime_error(fmt::format("compiling {} with BCC (header mode {}) failed: {}\n{}", request.program,
                                          request.headers.mode, status.msg(), diagnostics));
   }
 }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "runner/errors.h"
+#include "runner/trace.h"
 
 namespace skbtrail {
 
@@ -20,6 +21,7 @@ usage: skbtrail COMMAND [OPTIONS]
 
 commands:
   drop      watch packet drops: tuple, drop reason, location, stack
+  trace     the path of matching packets through the stack, hop by hop
   doctor    what this kernel offers and what each command can use
   exec      run your own BCC-style C program (kprobe__fn, TRACEPOINT_PROBE, ...)
 
@@ -85,7 +87,7 @@ po::options_description filter_options() {
       ("sport", po::value<std::string>()->value_name("PORT"), "source port")
       ("dport", po::value<std::string>()->value_name("PORT"), "destination port")
       ("proto", po::value<std::string>()->value_name("P"), "tcp, udp, icmp, icmp6 or any")
-      ("pid,p", po::value<std::string>()->value_name("PID"), "process id the drop ran in")
+      ("pid,p", po::value<std::string>()->value_name("PID"), "process (tgid) the packet was handled in")
       ("netns,N", po::value<std::string>()->value_name("INODE"), "network namespace inode (ls -l /proc/PID/ns/net)");
   return d;
 }
@@ -244,6 +246,104 @@ Command parse_exec(const std::vector<std::string>& args) {
   return o;
 }
 
+constexpr const char* kTraceExamples = R"(
+examples:
+  skbtrail trace --proto icmp -H 10.0.0.2 --icmpid 22    one ping's path (mytracer: --proto=icmp -H .. --icmpid 22)
+  skbtrail trace --proto tcp -H 10.0.0.2 -P 80           a TCP flow's path (mytracer: --proto=tcp -H .. -P 80)
+  skbtrail trace --proto udp --saddr 10.0.0.1 --dport 53 -T   UDP from one host to port 53, with dates
+  skbtrail trace --proto tcp --daddr 10.0.0.2 --sport 40000 -t   seconds since boot instead of the clock
+  skbtrail trace --proto tcp -H 10.0.0.2 --iptable       + iptables table/chain verdicts (2.filter.OUTPUT.DROP)
+  skbtrail trace --proto tcp -P 8080 --callstack         + the kernel stack of every hop
+  skbtrail trace --proto tcp -P 8080 --dropstack         + the stack of drops only
+  skbtrail trace -H 10.0.0.2 --keep                      follow matched skbs through NAT until freed
+  skbtrail trace -p 1234 -N 4026532290 --explain         one process, one netns, each hop explained
+  skbtrail trace --ifname veth0 --tcp-flags SR           SYN or RST segments on veth0
+  skbtrail trace --proto icmp6 -H fd00::2 --json -c 20   IPv6 ping, 20 events as JSON lines
+  skbtrail trace --proto any -P 53 --duration 30s        DNS over UDP or TCP for 30 s
+  skbtrail trace --probes ip_rcv,tcp_v4_rcv --add-probe ip_route_input_noref:arg1
+  skbtrail trace --probes @my.probes --exclude nf_hook_slow
+  skbtrail trace --list-probes                           the built-in hop list
+  mytracer's -t -T -p 1 -P 80 -H 127.0.0.1 --proto=tcp --callstack -N 10000 is the same here.
+
+Columns: [time][netns] ifname dst-MAC packet skb.pkt_type:hop, where packet is
+T_FLAGS:src:port->dst:port (TCP), U:src:port->dst:port (UDP) or
+I_request/I_reply:src->dst id= seq= (ICMP). nf_hook_slow shows the family,
+hook and verdict; ipt_do_table shows pf.table.CHAIN.VERDICT; drops show the
+reason (5.17+) and location. Functions missing on this kernel are named once
+at start and skipped; without kprobes, tracepoint hops stand in.
+)";
+
+Command parse_trace(const std::vector<std::string>& args) {
+  po::options_description trace("trace");
+  trace.add_options()
+      ("ifname", po::value<std::string>()->value_name("DEV"), "only packets on this device")
+      ("tcp-flags", po::value<std::string>()->value_name("SAFRPU"), "only TCP segments with any of these flags")
+      ("icmpid", po::value<std::string>()->value_name("ID"), "only ICMP echo with this id")
+      ("iptable", po::bool_switch(), "iptables (legacy) verdicts per table and chain via ipt_do_table")
+      ("callstack", po::bool_switch(), "kernel stack on every event")
+      ("dropstack", po::bool_switch(), "kernel stack on drops")
+      ("keep", po::bool_switch(), "follow a matched skb until it is freed (NAT, clones); group events per skb")
+      ("explain", po::bool_switch(), "annotate each hop with its layer and what the function does")
+      ("time,T", po::bool_switch(), "date and time with microseconds")
+      ("timestamp,t", po::bool_switch(), "seconds since boot with microseconds instead of the clock")
+      ("probes", po::value<std::string>()->value_name("a,b|@FILE"), "only these hops, or the list in FILE")
+      ("add-probe", po::value<std::vector<std::string>>()->value_name("FUNC[:argN]"), "also trace FUNC (skb in argN)")
+      ("exclude", po::value<std::string>()->value_name("a,b"), "leave these hops out")
+      ("list-probes", po::bool_switch(), "print the hop list and exit");
+  po::options_description all;
+  all.add(filter_options()).add(trace).add(run_options()).add(kernel_options());
+  const auto vm = parse("trace", args, all);
+  if (vm.count("help"))
+    return ShowText{help_text("usage: skbtrail trace [OPTIONS]\n\nEvery kernel function a matching packet passes, "
+                              "with netfilter verdicts, drops and stacks (mytracer-style).",
+                              all, kTraceExamples)};
+  TraceOptions o;
+  o.filter = packet_filter(vm);
+  o.run = run_opts(vm);
+  if (vm.count("ifname")) {
+    o.ifname = text_of(vm, "ifname");
+    if (o.ifname.empty() || o.ifname.size() > 15)
+      throw UsageError(fmt::format("--ifname '{}': a device name is 1-15 characters (e.g. --ifname eth0)", o.ifname));
+  }
+  if (vm.count("tcp-flags")) {
+    o.tcp_flags = parse_tcp_flags_option(text_of(vm, "tcp-flags"));
+    if (o.filter.proto != L4Protocol::Any && o.filter.proto != L4Protocol::Tcp)
+      throw UsageError("--tcp-flags with a non-TCP --proto: nothing can match (use --proto tcp)");
+  }
+  if (vm.count("icmpid")) {
+    o.icmp_id = parse_port_option("--icmpid", text_of(vm, "icmpid"));
+    if (o.filter.proto == L4Protocol::Tcp || o.filter.proto == L4Protocol::Udp)
+      throw UsageError("--icmpid with --proto tcp/udp: nothing can match (use --proto icmp or icmp6)");
+  }
+  o.hops.iptables = vm["iptable"].as<bool>();
+  o.callstack = vm["callstack"].as<bool>();
+  o.dropstack = vm["dropstack"].as<bool>();
+  o.keep = vm["keep"].as<bool>();
+  o.explain = vm["explain"].as<bool>();
+  o.date = vm["time"].as<bool>();
+  o.boot_seconds = vm["timestamp"].as<bool>();
+  if (o.date && o.boot_seconds) throw UsageError("-T and -t: choose one clock (-T dates, -t seconds since boot)");
+  o.list_probes = vm["list-probes"].as<bool>();
+  auto split = [](const std::string& text) {
+    std::vector<std::string> parts;
+    std::stringstream in(text);
+    for (std::string part; std::getline(in, part, ',');)
+      if (!part.empty()) parts.push_back(part);
+    return parts;
+  };
+  if (vm.count("probes")) {
+    const std::string probes = text_of(vm, "probes");
+    if (probes.starts_with("@")) o.probes_file = probes.substr(1);
+    else o.hops.only = split(probes);
+    if (o.probes_file.empty() && o.hops.only.empty())
+      throw UsageError("--probes '': name hops (--probes ip_rcv,tcp_v4_rcv) or a file (--probes @my.probes)");
+  }
+  if (vm.count("add-probe"))
+    for (const auto& added : vm["add-probe"].as<std::vector<std::string>>()) o.hops.added.push_back(parse_added_probe(added));
+  if (vm.count("exclude")) o.hops.exclude = split(text_of(vm, "exclude"));
+  return o;
+}
+
 Command parse_doctor(const std::vector<std::string>& args) {
   po::options_description doctor("doctor");
   doctor.add_options()("no-compile", po::bool_switch(), "skip the compile smoke test")("help,h", "this help");
@@ -282,7 +382,8 @@ Command parse_command_line(const std::vector<std::string>& args) {
   if (command == "drop") return parse_drop(rest);
   if (command == "doctor") return parse_doctor(rest);
   if (command == "exec") return parse_exec(rest);
-  throw UsageError(fmt::format("unknown command '{}' (commands: drop, doctor, exec; see skbtrail --help)", command));
+  if (command == "trace") return parse_trace(rest);
+  throw UsageError(fmt::format("unknown command '{}' (commands: drop, trace, doctor, exec; see skbtrail --help)", command));
 }
 
 }  // namespace skbtrail

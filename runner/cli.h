@@ -9,6 +9,7 @@
 #include "runner/doctor.h"
 #include "runner/drop.h"
 #include "runner/exec.h"
+#include "runner/trace.h"
 
 namespace skbtrail {
 
@@ -16,7 +17,7 @@ struct ShowText {  // --help, --version: print and exit 0
   std::string text;
 };
 
-using Command = std::variant<ShowText, DoctorOptions, DropOptions, ExecOptions>;
+using Command = std::variant<ShowText, DoctorOptions, DropOptions, ExecOptions, TraceOptions>;
 
 Command parse_command_line(const std::vector<std::string>& args);  // args exclude argv[0]
 

@@ -10,6 +10,7 @@
 #include "runner/drop.h"
 #include "runner/errors.h"
 #include "runner/kallsyms.h"
+#include "runner/probe_list.h"
 #include "runner/probes.h"
 #include "runner/tracepoint_format.h"
 
@@ -122,6 +123,27 @@ DoctorReport build_doctor_report(const KernelInfo& kernel, const Kallsyms& kalls
     r.can_run = r.can_run || row.ok;
     r.commands.push_back(std::move(row));
   }
+
+  // trace: whatever of its hop list this kernel can attach.
+  DoctorRow trace{"trace", "ready", "", true};
+  try {
+    const TracePlan plan = plan_trace(default_probe_list(), HopSelection{.iptables = true}, kernel, kallsyms);
+    trace.detail = fmt::format("{} hops", plan.hops.size());
+    if (!plan.missing.empty()) {
+      trace.status = "partial";
+      trace.detail += fmt::format("; lacks {}", describe_missing(plan.missing));
+    }
+  } catch (const std::exception& e) {
+    trace.status = "unusable";
+    trace.ok = false;
+    trace.detail = e.what();
+  }
+  if (!basics) {
+    trace.status = "unusable";
+    trace.ok = false;
+  }
+  r.can_run = r.can_run || trace.ok;
+  r.commands.push_back(std::move(trace));
   return r;
 }
 
@@ -164,7 +186,7 @@ int run_doctor(const DoctorOptions& options) {
     const auto start = std::chrono::steady_clock::now();
     try {
       const auto format = read_tracepoint_format(kernel.tracepoint_format("skb", "kfree_skb"));
-      BpfProgram program({"drop.bpf.c", drop_program_cflags(DropOptions{}, format), choice});
+      BpfProgram program({"drop.bpf.c", drop_program_cflags(DropOptions{}, format), choice, {}});
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
       row.detail = fmt::format("{:.1f} s in header mode {}", took.count(), choice.mode);
     } catch (const std::exception& e) {

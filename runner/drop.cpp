@@ -176,7 +176,7 @@ int run_drop(const DropOptions& options) {
   const Kallsyms kallsyms = Kallsyms::load();
   const bool has_reason = format.field("reason") != nullptr;
 
-  BpfProgram program({"drop.bpf.c", drop_program_cflags(options, format), session.headers});
+  BpfProgram program({"drop.bpf.c", drop_program_cflags(options, format), session.headers, {}});
   const auto outcomes = attach_probes(program, drop_probes(), session.kernel, &kallsyms);
 
   EventLoop loop;

@@ -44,6 +44,24 @@ TEST(BadInput, ForeignHeadersOfAnotherReleaseAreRefused) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(BadInput, TraceProbeListErrors) {
+  expect_refused(run_shell(skbtrail() + " trace --add-probe ip_rcv:arg9"), "--add-probe 'ip_rcv:arg9'");
+  expect_refused(run_shell(skbtrail() + " trace --probes @/nonexistent.probes"), "--probes @/nonexistent.probes");
+  expect_refused(run_shell(skbtrail() + " trace --tcp-flags SX"), "--tcp-flags 'SX'");
+  expect_refused(run_shell(skbtrail() + " trace --ifname averyveryverylongname0"), "--ifname");
+  if (!running_as_root()) return;  // the remaining checks need the kernel to be probed
+  expect_refused(run_shell(skbtrail() + " trace --probes ip_rcv,no_such_function"), "'no_such_function'");
+  expect_refused(run_shell("f=$(mktemp); echo 'ip_rcv 7 ip' > $f; " + skbtrail() + " trace --probes @$f; rc=$?; rm -f $f; exit $rc"),
+                 ":1: SKB '7'");
+}
+
+TEST(BadInput, TraceListsItsProbes) {
+  const auto r = run_shell(skbtrail() + " trace --list-probes");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ip_rcv "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tp:skb:kfree_skb"), std::string::npos) << r.out;
+}
+
 TEST(BadInput, NonRootIsToldToUseRoot) {
   if (!running_as_root()) GTEST_SKIP() << "needs root to become another user";
   if (run_shell("command -v setpriv").exit_code != 0) GTEST_SKIP() << "setpriv (util-linux) missing";

@@ -104,6 +104,34 @@ TEST(Cli, HelpDocumentsEveryOptionWithExamples) {
   EXPECT_NE(std::get<ShowText>(parse({"doctor", "--help"})).text.find("--no-compile"), std::string::npos);
 }
 
+TEST(Cli, TraceHelpHasAnExampleForEveryOption) {
+  const auto text = std::get<ShowText>(parse({"trace", "--help"})).text;
+  const auto examples = text.substr(text.find("examples:"));
+  for (const char* option :
+       {"--proto", "-H", "--saddr", "--daddr", "-P", "--sport", "--dport", "--icmpid", "-p", "-N", "--ifname",
+        "--tcp-flags", "--iptable", "--callstack", "--dropstack", "--keep", "--explain", "-T", "-t", "--probes",
+        "--add-probe", "--exclude", "--list-probes", "--json", "-c", "--duration"})
+    EXPECT_NE(examples.find(std::string(" ") + option + " "), std::string::npos) << option;
+}
+
+TEST(Cli, TraceOptions) {
+  const auto command = parse({"trace", "--proto", "icmp", "-H", "10.0.0.2", "--icmpid", "22", "--iptable", "--keep",
+                              "--explain", "-T", "--ifname", "veth0", "--probes", "ip_rcv,icmp_rcv", "--add-probe",
+                              "ip_route_input_noref:arg1", "--exclude", "nf_hook_slow", "--dropstack"});
+  const auto& t = std::get<TraceOptions>(command);
+  EXPECT_EQ(t.icmp_id, 22);
+  EXPECT_TRUE(t.hops.iptables && t.keep && t.explain && t.date && t.dropstack && !t.callstack);
+  EXPECT_EQ(t.ifname, "veth0");
+  EXPECT_EQ(t.hops.only, (std::vector<std::string>{"ip_rcv", "icmp_rcv"}));
+  ASSERT_EQ(t.hops.added.size(), 1u);
+  EXPECT_EQ(t.hops.added[0].name, "ip_route_input_noref");
+  EXPECT_EQ(t.hops.exclude, std::vector<std::string>{"nf_hook_slow"});
+  EXPECT_EQ(std::get<TraceOptions>(parse({"trace", "--probes", "@my.probes"})).probes_file, "my.probes");
+  EXPECT_NE(usage_error({"trace", "--proto", "udp", "--tcp-flags", "S"}).find("--tcp-flags"), std::string::npos);
+  EXPECT_NE(usage_error({"trace", "--proto", "tcp", "--icmpid", "3"}).find("--icmpid"), std::string::npos);
+  EXPECT_NE(usage_error({"trace", "-T", "-t"}).find("choose one clock"), std::string::npos);
+}
+
 TEST(Cli, Doctor) {
   const auto command = parse({"doctor", "--no-compile", "--headers", "btf"});
   const auto& doctor = std::get<DoctorOptions>(command);

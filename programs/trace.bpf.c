@@ -1,0 +1,217 @@
+/* skbtrail trace: every hop of a matching packet through the stack.
+ *
+ * The runner appends one small handler per hop of its probe list (a kprobe
+ * function or a TRACEPOINT_PROBE) that calls skbtrail_trace_skb() with the
+ * hop's id, plus the netfilter entry/return pairs it wants.
+ *
+ * Runner -D flags besides the filter ones (see skbtrail_skb.bpf.h):
+ *   SKBTRAIL_KEEP            follow a matched skb by address until it is freed
+ *   SKBTRAIL_STACKS          capture stacks (SKBTRAIL_STACK_ALL: every event,
+ *                            else drops only)
+ *   SKBTRAIL_HAVE_DROP_REASON  skb:kfree_skb has `reason`
+ *   SKBTRAIL_IPT_ARGS_PRIV   ipt_do_table(priv, skb, state)      (5.16+)
+ *   SKBTRAIL_IPT_ARGS_STATE  ipt_do_table(skb, state, table)     (4.4-5.15)
+ *   SKBTRAIL_IPT_ARGS_HOOK_STATE  ipt_do_table(skb, hook, state, table) (4.1-4.3)
+ *                            none: ipt_do_table(skb, hook, in, out, table)
+ *   SKBTRAIL_NF_ARGS_LEGACY  nf_hook_slow(pf, hook, skb, ...)     (before 4.1)
+ *   SKBTRAIL_HOP_KFREE_SKB   hop id of skb:kfree_skb, when it is traced
+ *   SKBTRAIL_WANT_NF, SKBTRAIL_WANT_IPT  nf_hook_slow / ipt_do_table are traced
+ */
+#include "skbtrail_skb.bpf.h"
+
+#if !defined(SKBTRAIL_BTF) && (defined(SKBTRAIL_WANT_NF) || defined(SKBTRAIL_WANT_IPT))
+#include <linux/netfilter.h>
+#include <linux/netfilter/x_tables.h>
+#endif
+
+BPF_PERF_OUTPUT(trace_events);
+#ifdef SKBTRAIL_STACKS
+BPF_STACK_TRACE(trace_stacks, SKBTRAIL_STACK_ENTRIES);
+#endif
+#ifdef SKBTRAIL_KEEP
+BPF_HASH(tracked_skbs, __u64, __u8, 10240);
+#endif
+/* Entry halves of netfilter entry/return pairs, per thread. Two maps:
+ * ipt_do_table runs inside nf_hook_slow on the same thread. */
+BPF_HASH(nf_pending, __u32, struct skbtrail_trace_event, 1024);
+BPF_HASH(ipt_pending, __u32, struct skbtrail_trace_event, 1024);
+
+/* Fills ev from skb and decides whether it is reported. 1: report. */
+static __always_inline int skbtrail_trace_fill(struct sk_buff *skb, struct skbtrail_trace_event *ev, __u8 kind) {
+  if (!skb) return 0;
+  __u64 key = (__u64)skb;
+  int has_l3 = skbtrail_read_packet(skb, &ev->pkt);
+  skbtrail_skb_device(skb, &ev->ifindex, ev->ifname);
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  ev->pid = pid_tgid >> 32;
+  ev->netns = skbtrail_skb_netns(skb);
+
+  int tracked = 0;
+#ifdef SKBTRAIL_KEEP
+  tracked = tracked_skbs.lookup(&key) != 0;
+#endif
+  if (!tracked) {
+#if defined(SKBTRAIL_F_L3) || defined(SKBTRAIL_F_L4)
+    if (!has_l3) return 0;
+#endif
+    if (!skbtrail_packet_matches(&ev->pkt)) return 0;
+    if (!skbtrail_ifname_matches(ev->ifname)) return 0;
+    if (!skbtrail_context_matches(ev->pid, ev->netns)) return 0;
+#ifdef SKBTRAIL_KEEP
+    __u8 one = 1;
+    if (kind != SKBTRAIL_TRACE_DROP && kind != SKBTRAIL_TRACE_FREE) tracked_skbs.update(&key, &one);
+#endif
+  }
+#ifdef SKBTRAIL_KEEP
+  if (tracked && (kind == SKBTRAIL_TRACE_DROP || kind == SKBTRAIL_TRACE_FREE)) tracked_skbs.delete(&key);
+#endif
+
+  ev->ts_ns = bpf_ktime_get_ns();
+  ev->skbaddr = key;
+  ev->kind = kind;
+  ev->stack_id = -1;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 1, 0)
+  /* pkt_type is a 3-bit field right after the __pkt_type_offset marker. */
+  __u8 type_byte = 0;
+  SKBTRAIL_READ(type_byte, (unsigned char *)skb + __builtin_offsetof(struct sk_buff, __pkt_type_offset));
+  ev->pkt_type = type_byte & 7;
+#endif
+  unsigned char *head = 0;
+  __typeof__(skb->mac_header) mac = 0;
+  SKBTRAIL_READ(head, &skb->head);
+  SKBTRAIL_READ(mac, &skb->mac_header);
+  if (head && mac != (__typeof__(mac))SKBTRAIL_HEADER_UNSET) SKBTRAIL_READ(ev->dmac, head + mac);
+  bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
+  return 1;
+}
+
+static __always_inline void skbtrail_trace_stack(void *ctx, struct skbtrail_trace_event *ev) {
+#ifdef SKBTRAIL_STACKS
+#ifndef SKBTRAIL_STACK_ALL
+  if (ev->kind != SKBTRAIL_TRACE_DROP) return;
+#endif
+  ev->stack_id = trace_stacks.get_stackid(ctx, 0);
+#endif
+}
+
+static __always_inline int skbtrail_trace_skb(void *ctx, struct sk_buff *skb, __u16 probe_id, __u8 kind) {
+  struct skbtrail_trace_event ev = {};
+  if (!skbtrail_trace_fill(skb, &ev, kind)) return 0;
+  ev.probe_id = probe_id;
+  skbtrail_trace_stack(ctx, &ev);
+  trace_events.perf_submit(ctx, &ev, sizeof(ev));
+  return 0;
+}
+
+/* Netfilter: the entry half records the packet (the skb may be freed by
+ * the time the hook returns NF_DROP), the return half adds the verdict. */
+static __always_inline int skbtrail_nf_entry(struct sk_buff *skb, __u16 probe_id, __u8 kind, __u8 pf, __u8 hook,
+                                             const char *table_name) {
+  struct skbtrail_trace_event ev = {};
+  if (!skbtrail_trace_fill(skb, &ev, kind)) return 0;
+  ev.probe_id = probe_id;
+  ev.nf_pf = pf;
+  ev.nf_hook = hook;
+  if (table_name) SKBTRAIL_READ_STR(ev.table, sizeof(ev.table), table_name);
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  if (kind == SKBTRAIL_TRACE_IPT)
+    ipt_pending.update(&tid, &ev);
+  else
+    nf_pending.update(&tid, &ev);
+  return 0;
+}
+
+static __always_inline int skbtrail_nf_return(struct pt_regs *ctx) {
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct skbtrail_trace_event *ev = nf_pending.lookup(&tid);
+  if (!ev) return 0;
+  ev->verdict = (__s32)PT_REGS_RC(ctx);
+  ev->ts_ns = bpf_ktime_get_ns();
+  trace_events.perf_submit(ctx, ev, sizeof(*ev));
+  nf_pending.delete(&tid);
+  return 0;
+}
+
+static __always_inline int skbtrail_ipt_return(struct pt_regs *ctx) {
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct skbtrail_trace_event *ev = ipt_pending.lookup(&tid);
+  if (!ev) return 0;
+  ev->verdict = (__s32)PT_REGS_RC(ctx);
+  ev->ts_ns = bpf_ktime_get_ns();
+  trace_events.perf_submit(ctx, ev, sizeof(*ev));
+  ipt_pending.delete(&tid);
+  return 0;
+}
+
+#ifdef SKBTRAIL_WANT_NF
+static __always_inline int skbtrail_nf_hook_slow_entry(struct pt_regs *ctx, __u16 probe_id) {
+#ifdef SKBTRAIL_NF_ARGS_LEGACY /* before 4.1: nf_hook_slow(pf, hook, skb, in, out, okfn, thresh) */
+  return skbtrail_nf_entry((struct sk_buff *)PT_REGS_PARM3(ctx), probe_id, SKBTRAIL_TRACE_NF,
+                           (__u8)PT_REGS_PARM1(ctx), (__u8)PT_REGS_PARM2(ctx), 0);
+#else
+  struct sk_buff *skb = (struct sk_buff *)PT_REGS_PARM1(ctx);
+  struct nf_hook_state *state = (struct nf_hook_state *)PT_REGS_PARM2(ctx);
+  __u8 pf = 0;
+  __typeof__(state->hook) hook = 0;
+  SKBTRAIL_READ(pf, &state->pf);
+  SKBTRAIL_READ(hook, &state->hook);
+  return skbtrail_nf_entry(skb, probe_id, SKBTRAIL_TRACE_NF, pf, (__u8)hook, 0);
+#endif
+}
+
+#endif /* SKBTRAIL_WANT_NF */
+
+/* struct xt_table lives in the x_tables module: only compiled when wanted
+ * (in BTF mode it exists only if x_tables is built in). */
+#ifdef SKBTRAIL_WANT_IPT
+static __always_inline int skbtrail_ipt_entry(struct pt_regs *ctx, __u16 probe_id) {
+  struct sk_buff *skb;
+  struct xt_table *table;
+  __u8 pf = 2; /* NFPROTO_IPV4: ipt_do_table is IPv4 only */
+  __u8 hook = 0;
+#if defined(SKBTRAIL_IPT_ARGS_PRIV) || defined(SKBTRAIL_IPT_ARGS_STATE)
+  struct nf_hook_state *state;
+#ifdef SKBTRAIL_IPT_ARGS_PRIV
+  table = (struct xt_table *)PT_REGS_PARM1(ctx);
+  skb = (struct sk_buff *)PT_REGS_PARM2(ctx);
+  state = (struct nf_hook_state *)PT_REGS_PARM3(ctx);
+#else
+  skb = (struct sk_buff *)PT_REGS_PARM1(ctx);
+  state = (struct nf_hook_state *)PT_REGS_PARM2(ctx);
+  table = (struct xt_table *)PT_REGS_PARM3(ctx);
+#endif
+  __typeof__(state->hook) state_hook = 0;
+  SKBTRAIL_READ(state_hook, &state->hook);
+  hook = (__u8)state_hook;
+#else
+  skb = (struct sk_buff *)PT_REGS_PARM1(ctx);
+  hook = (__u8)PT_REGS_PARM2(ctx);
+#ifdef SKBTRAIL_IPT_ARGS_HOOK_STATE /* 4.1-4.3: (skb, hook, state, table) */
+  table = (struct xt_table *)PT_REGS_PARM4(ctx);
+#else /* before 4.1: (skb, hook, in, out, table) */
+  table = (struct xt_table *)PT_REGS_PARM5(ctx);
+#endif
+#endif
+  /* Address arithmetic, not table->name: nothing for BCC to rewrite. */
+  return skbtrail_nf_entry(skb, probe_id, SKBTRAIL_TRACE_IPT, pf, hook,
+                           (const char *)table + __builtin_offsetof(struct xt_table, name));
+}
+#endif /* SKBTRAIL_WANT_IPT */
+
+#ifdef SKBTRAIL_HOP_KFREE_SKB
+/* skb:kfree_skb carries the drop location (and reason on 5.17+). */
+TRACEPOINT_PROBE(skb, kfree_skb) {
+  struct skbtrail_trace_event ev = {};
+  if (!skbtrail_trace_fill((struct sk_buff *)args->skbaddr, &ev, SKBTRAIL_TRACE_DROP)) return 0;
+  ev.probe_id = SKBTRAIL_HOP_KFREE_SKB;
+  ev.location = (__u64)args->location;
+#ifdef SKBTRAIL_HAVE_DROP_REASON
+  ev.reason = args->reason;
+#endif
+  skbtrail_trace_stack(args, &ev);
+  trace_events.perf_submit(args, &ev, sizeof(ev));
+  return 0;
+}
+#endif
+
+/* Handlers generated by the runner follow. */
