@@ -127,7 +127,7 @@ DoctorReport build_doctor_report(const KernelInfo& kernel, const Kallsyms& kalls
   // trace: whatever of its hop list this kernel can attach.
   DoctorRow trace{"trace", "ready", "", true};
   try {
-    const TracePlan plan = plan_trace(default_probe_list(), HopSelection{.iptables = true}, kernel, kallsyms);
+    const TracePlan plan = plan_trace(default_probe_list(), HopSelection::everything(), kernel, kallsyms);
     trace.detail = fmt::format("{} hops", plan.hops.size());
     if (!plan.missing.empty()) {
       trace.status = "partial";

@@ -14,11 +14,11 @@
 #include "runner/errors.h"
 #include "runner/event_loop.h"
 #include "runner/kallsyms.h"
+#include "runner/stacks.h"
 
 namespace skbtrail {
 
 namespace {
-constexpr int kMaxStackDepth = 127;  // PERF_MAX_STACK_DEPTH
 constexpr int kStackEntries = 4096;
 }  // namespace
 
@@ -71,7 +71,7 @@ void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev,
                    clock_.time_of_day(ev.ts_ns), comm, ev.pid, ev.netns, ifname.empty() ? "-" : ifname,
                    packet_proto_name(ev.pkt), packet_tuple(ev.pkt), flags.empty() ? "-" : flags,
                    reason.empty() ? "-" : reason, location);
-    for (const uint64_t ip : stack) fmt::format_to(std::back_inserter(out), "    {}\n", kallsyms_.describe(ip));
+    append_stack_text(out, kallsyms_, stack);
     return;
   }
 
@@ -82,24 +82,7 @@ void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev,
   fmt::format_to(std::back_inserter(out), ",\"pid\":{},\"tid\":{},\"netns\":{},\"ifindex\":{},\"ifname\":", ev.pid,
                  ev.tid, ev.netns, ev.ifindex);
   append_json_string(out, ifname);
-  out += ",\"proto\":";
-  append_json_string(out, packet_proto_name(ev.pkt));
-  if (ev.pkt.l3_proto == 0x0800 || ev.pkt.l3_proto == 0x86dd) {
-    out += ",\"saddr\":";
-    append_json_string(out, packet_address(ev.pkt, true));
-    out += ",\"daddr\":";
-    append_json_string(out, packet_address(ev.pkt, false));
-  }
-  if (ev.pkt.l4_proto == 6 || ev.pkt.l4_proto == 17)
-    fmt::format_to(std::back_inserter(out), ",\"sport\":{},\"dport\":{}", packet_port(ev.pkt, true),
-                   packet_port(ev.pkt, false));
-  if (ev.pkt.l4_proto == 6) {
-    out += ",\"tcp_flags\":";
-    append_json_string(out, flags);
-  }
-  if (ev.pkt.l4_proto == 1 || ev.pkt.l4_proto == 58)
-    fmt::format_to(std::back_inserter(out), ",\"icmp_type\":{},\"icmp_code\":{}", ev.pkt.icmp_type,
-                   ev.pkt.icmp_code);
+  append_json_packet(out, ev.pkt);
   if (has_reason_) {
     out += ",\"reason\":";
     append_json_string(out, reason);
@@ -108,24 +91,13 @@ void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev,
   out += ",\"location\":";
   append_json_string(out, location);
   fmt::format_to(std::back_inserter(out), ",\"skb\":\"0x{:x}\"", ev.skbaddr);
-  if (!stack.empty()) {
-    out += ",\"stack\":[";
-    for (size_t i = 0; i < stack.size(); ++i) {
-      if (i) out += ',';
-      append_json_string(out, kallsyms_.describe(stack[i]));
-    }
-    out += ']';
-  }
+  append_stack_json(out, kallsyms_, stack);
   out += "}\n";
 }
 
 void DropReporter::append_lost(std::string& out, int cpu, uint64_t count) {
   lost_ += count;
-  if (json_)
-    fmt::format_to(std::back_inserter(out), "{{\"type\":\"lost\",\"cpu\":{},\"count\":{}}}\n", cpu, count);
-  else
-    fmt::format_to(std::back_inserter(out), "*** lost {} events on CPU {} (perf ring full: raise --perf-pages or "
-                   "narrow the filter)\n", count, cpu);
+  append_lost_line(out, json_, cpu, count);
 }
 
 void DropReporter::append_summary(std::string& out) const {
@@ -181,24 +153,15 @@ int run_drop(const DropOptions& options) {
 
   EventLoop loop;
   DropReporter reporter(kallsyms, drop_reason_names(format), has_reason, MonotonicToWall(), options.run.json);
-  const int stack_fd = options.stack ? program.table_fd("drop_stacks") : -1;
+  StackMap stacks(options.stack ? program.table_fd("drop_stacks") : -1);
   std::string out = reporter.header();
-  uint64_t ips[kMaxStackDepth];
   bool output_failed = false;
 
   auto handle_sample = [&](std::span<const uint8_t> sample) {
     if (options.run.count && reporter.events() >= *options.run.count) return;
     skbtrail_drop_event ev;
     if (!decode_drop_event(sample, ev)) return;
-    size_t depth = 0;
-    if (stack_fd >= 0 && ev.stack_id >= 0) {
-      int id = ev.stack_id;
-      if (bpf_lookup_elem(stack_fd, &id, ips) == 0) {
-        while (depth < kMaxStackDepth && ips[depth]) ++depth;
-        bpf_delete_elem(stack_fd, &id);  // keep the map from filling up on long runs
-      }
-    }
-    reporter.append_event(out, ev, std::span<const uint64_t>(ips, depth));
+    reporter.append_event(out, ev, stacks.take(ev.stack_id));
     if (options.run.count && reporter.events() >= *options.run.count) loop.stop("count reached");
   };
   auto flush = [&] {

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <ctime>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -105,6 +106,27 @@ void append_json_string(std::string& out, std::string_view s) {
     }
   }
   out += '"';
+}
+
+void append_json_packet(std::string& out, const skbtrail_packet& pkt) {
+  out += ",\"proto\":";
+  append_json_string(out, packet_proto_name(pkt));
+  if (pkt.l3_proto == kEthIp || pkt.l3_proto == kEthIpv6) {
+    out += ",\"saddr\":";
+    append_json_string(out, packet_address(pkt, true));
+    out += ",\"daddr\":";
+    append_json_string(out, packet_address(pkt, false));
+  }
+  if (pkt.l4_proto == 6 || pkt.l4_proto == 17)
+    fmt::format_to(std::back_inserter(out), ",\"sport\":{},\"dport\":{}", packet_port(pkt, true),
+                   packet_port(pkt, false));
+  if (pkt.l4_proto == 6) {
+    out += ",\"tcp_flags\":";
+    append_json_string(out, tcp_flags_text(pkt.tcp_flags));
+  }
+  if (pkt.l4_proto == 1 || pkt.l4_proto == 58)
+    fmt::format_to(std::back_inserter(out), ",\"icmp_type\":{},\"icmp_code\":{},\"icmp_id\":{},\"icmp_seq\":{}",
+                   pkt.icmp_type, pkt.icmp_code, ntohs(pkt.icmp_id), ntohs(pkt.icmp_seq));
 }
 
 std::string_view fixed_string(const char* data, size_t capacity) {

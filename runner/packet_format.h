@@ -36,6 +36,10 @@ class MonotonicToWall {
   int64_t offset_ns_;
 };
 
+// ,"proto":..,"saddr":..,"daddr":..,"sport":..,"dport":..,"tcp_flags":..
+// (ICMP: icmp_type/code/id/seq): the packet's fields as JSON members.
+void append_json_packet(std::string& out, const skbtrail_packet& pkt);
+
 // Appends s as a JSON string literal (with quotes) to out.
 void append_json_string(std::string& out, std::string_view s);
 

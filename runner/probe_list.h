@@ -44,6 +44,12 @@ struct HopSelection {
   std::vector<HopSpec> added;        // --add-probe / --probes @file entries
   std::vector<std::string> exclude;  // --exclude
   bool iptables = false;             // --iptable: include ipt_do_table
+
+  static HopSelection everything() {  // the whole list, ipt_do_table included
+    HopSelection all;
+    all.iptables = true;
+    return all;
+  }
 };
 
 struct PlannedHop {

@@ -19,11 +19,11 @@
 #include "runner/errors.h"
 #include "runner/event_loop.h"
 #include "runner/kallsyms.h"
+#include "runner/stacks.h"
 
 namespace skbtrail {
 
 namespace {
-constexpr int kMaxStackDepth = 127;
 constexpr int kStackEntries = 8192;
 }  // namespace
 
@@ -235,7 +235,7 @@ void TraceReporter::append_event(std::string& out, const skbtrail_trace_event& e
     if (options_.explain && hop)
       fmt::format_to(std::back_inserter(out), "  # [{}] {}", hop->spec.layer, hop->spec.description);
     out += '\n';
-    for (const uint64_t ip : stack) fmt::format_to(std::back_inserter(out), "    {}\n", kallsyms_.describe(ip));
+    append_stack_text(out, kallsyms_, stack);
     return;
   }
   out += "{\"type\":\"trace\",\"time\":";
@@ -251,20 +251,7 @@ void TraceReporter::append_event(std::string& out, const skbtrail_trace_event& e
   }
   out += ",\"packet\":";
   append_json_string(out, packet_info(ev.pkt));
-  out += ",\"proto\":";
-  append_json_string(out, packet_proto_name(ev.pkt));
-  if (ev.pkt.l3_proto == 0x0800 || ev.pkt.l3_proto == 0x86dd) {
-    out += ",\"saddr\":";
-    append_json_string(out, packet_address(ev.pkt, true));
-    out += ",\"daddr\":";
-    append_json_string(out, packet_address(ev.pkt, false));
-  }
-  if (ev.pkt.l4_proto == 6 || ev.pkt.l4_proto == 17)
-    fmt::format_to(std::back_inserter(out), ",\"sport\":{},\"dport\":{}", packet_port(ev.pkt, true),
-                   packet_port(ev.pkt, false));
-  if (ev.pkt.l4_proto == 1 || ev.pkt.l4_proto == 58)
-    fmt::format_to(std::back_inserter(out), ",\"icmp_type\":{},\"icmp_id\":{},\"icmp_seq\":{}", ev.pkt.icmp_type,
-                   ntohs(ev.pkt.icmp_id), ntohs(ev.pkt.icmp_seq));
+  append_json_packet(out, ev.pkt);
   if (ev.kind == SKBTRAIL_TRACE_NF || ev.kind == SKBTRAIL_TRACE_IPT || ev.kind == SKBTRAIL_TRACE_DROP) {
     out += ",\"detail\":";
     append_json_string(out, text);
@@ -273,23 +260,12 @@ void TraceReporter::append_event(std::string& out, const skbtrail_trace_event& e
     out += ",\"location\":";
     append_json_string(out, kallsyms_.describe(ev.location));
   }
-  if (!stack.empty()) {
-    out += ",\"stack\":[";
-    for (size_t i = 0; i < stack.size(); ++i) {
-      if (i) out += ',';
-      append_json_string(out, kallsyms_.describe(stack[i]));
-    }
-    out += ']';
-  }
+  append_stack_json(out, kallsyms_, stack);
   out += "}\n";
 }
 
 void TraceReporter::append_lost(std::string& out, int cpu, uint64_t count) {
-  if (options_.run.json)
-    fmt::format_to(std::back_inserter(out), "{{\"type\":\"lost\",\"cpu\":{},\"count\":{}}}\n", cpu, count);
-  else
-    fmt::format_to(std::back_inserter(out), "*** lost {} events on CPU {} (raise --perf-pages or narrow the filter)\n",
-                   count, cpu);
+  append_lost_line(out, options_.run.json, cpu, count);
 }
 
 namespace {
@@ -345,23 +321,14 @@ int run_trace(const TraceOptions& options) {
 
   EventLoop loop;
   TraceReporter reporter(plan, kallsyms, reasons, MonotonicToWall(), options);
-  const int stack_fd = (options.callstack || options.dropstack) ? program.table_fd("trace_stacks") : -1;
+  StackMap stacks((options.callstack || options.dropstack) ? program.table_fd("trace_stacks") : -1);
   std::string out;
-  uint64_t ips[kMaxStackDepth];
   bool output_failed = false;
   auto handle_sample = [&](std::span<const uint8_t> sample) {
     if (options.run.count && reporter.events() >= *options.run.count) return;
     skbtrail_trace_event ev;
     if (!decode_trace_event(sample, ev)) return;
-    size_t depth = 0;
-    if (stack_fd >= 0 && ev.stack_id >= 0) {
-      int id = ev.stack_id;
-      if (bpf_lookup_elem(stack_fd, &id, ips) == 0) {
-        while (depth < kMaxStackDepth && ips[depth]) ++depth;
-        bpf_delete_elem(stack_fd, &id);
-      }
-    }
-    reporter.append_event(out, ev, std::span<const uint64_t>(ips, depth));
+    reporter.append_event(out, ev, stacks.take(ev.stack_id));
     if (options.run.count && reporter.events() >= *options.run.count) loop.stop("count reached");
   };
   auto flush = [&] {

@@ -24,7 +24,7 @@ class TraceFormat : public ::testing::Test {
                                         "ipt_do_table 1 netfilter - - iptables\n"
                                         "icmp_rcv 1 icmp - - ICMP receive\n",
                                         "t"),
-                       HopSelection{.iptables = true}, kernel(), kallsyms_);
+                       HopSelection::everything(), kernel(), kallsyms_);
     std::istringstream in("ffffffff81000000 T nf_hook_slow\n");
     kallsyms_ = Kallsyms::parse(in);
   }
@@ -172,7 +172,7 @@ TEST(TraceProgram, HandlersAndCflags) {
   std::istringstream in("ffffffff81000000 T ip_rcv\nffffffff81000200 T nf_hook_slow\nffffffff81000300 T ipt_do_table\n");
   const Kallsyms ks = Kallsyms::parse(in);
   const auto plan = plan_trace(parse_probe_list("ip_rcv 1 ip\nnf_hook_slow 1 netfilter\nipt_do_table 1 netfilter\n", "t"),
-                               HopSelection{.iptables = true}, k, ks);
+                               HopSelection::everything(), k, ks);
   const std::string handlers = trace_handlers(plan);
   EXPECT_NE(handlers.find("int skbtrail_hop_0(struct pt_regs *ctx) { return skbtrail_trace_skb(ctx, (struct sk_buff "
                           "*)PT_REGS_PARM1(ctx), 0, SKBTRAIL_TRACE_HOP); }"),

@@ -1,0 +1,35 @@
+// Kernel stacks captured with BPF_STACK_TRACE: reading them back and
+// printing them, shared by every command that offers stacks.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace skbtrail {
+
+class Kallsyms;
+
+// Reads stacks by id from a stack map and frees each id after reading, so a
+// long run does not fill the map. One buffer, no allocation per event.
+class StackMap {
+ public:
+  explicit StackMap(int fd) : fd_(fd) {}
+  // The frames of stack_id (innermost first); empty for ids < 0 or lost ones.
+  std::span<const uint64_t> take(int32_t stack_id);
+
+ private:
+  static constexpr int kMaxDepth = 127;  // PERF_MAX_STACK_DEPTH
+  int fd_;
+  uint64_t frames_[kMaxDepth];
+};
+
+// "    func+0xoff\n" per frame.
+void append_stack_text(std::string& out, const Kallsyms& kallsyms, std::span<const uint64_t> stack);
+// ,"stack":["func+0xoff",...] (nothing for an empty stack).
+void append_stack_json(std::string& out, const Kallsyms& kallsyms, std::span<const uint64_t> stack);
+
+// The line that says where perf samples were lost.
+void append_lost_line(std::string& out, bool json, int cpu, uint64_t count);
+
+}  // namespace skbtrail
