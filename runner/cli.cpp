@@ -22,6 +22,7 @@ usage: skbtrail COMMAND [OPTIONS]
 commands:
   drop      watch packet drops: tuple, drop reason, location, stack
   trace     the path of matching packets through the stack, hop by hop
+  symbolize func+0xoff or addresses to file:line with inline chains (faddr2line)
   doctor    what this kernel offers and what each command can use
   exec      run your own BCC-style C program (kprobe__fn, TRACEPOINT_PROBE, ...)
 
@@ -73,6 +74,8 @@ po::options_description run_options() {
       ("duration", po::value<std::string>()->value_name("TIME"), "stop after TIME (10, 10s, 500ms, 2m)")
       ("perf-pages", po::value<std::string>()->value_name("N"), "perf ring pages per CPU, a power of two (default 64)")
       ("verbose,v", po::bool_switch(), "say more about headers and probes")
+      ("symbolize", po::value<std::string>()->implicit_value("")->value_name("VMLINUX"),
+       "add file:line and inline chains to locations and stacks (vmlinux with DWARF; default: the -dbg package's)")
       ("help,h", "this help");
   return d;
 }
@@ -160,6 +163,7 @@ RunOptions run_opts(const po::variables_map& vm) {
   r.headers = header_options(vm);
   r.json = vm["json"].as<bool>();
   r.verbose = vm["verbose"].as<bool>();
+  if (vm.count("symbolize")) r.symbolize = text_of(vm, "symbolize");
   if (vm.count("count")) r.count = parse_positive("--count", text_of(vm, "count"));
   if (vm.count("duration")) r.duration = parse_duration_option(text_of(vm, "duration"));
   if (vm.count("perf-pages")) {
@@ -344,6 +348,44 @@ Command parse_trace(const std::vector<std::string>& args) {
   return o;
 }
 
+constexpr const char* kSymbolizeText = R"(usage: skbtrail symbolize [OPTIONS] FRAME... | -
+
+faddr2line, built in: each FRAME (func+0xoff, func+0xoff/0xsize,
+func.isra.0+0x10, "func+0x44 [module]", or a raw KASLR address 0xffff...)
+becomes file:line with the whole inline chain, in faddr2line's format. With
+-, any text on stdin (a runner stack, an oops, dmesg) is copied with every
+func+0xoff annotated in place; those frames are return addresses, so off-1
+is looked up unless --exact.
+
+examples:
+  skbtrail symbolize tcp_v4_rcv+0x99/0x9b0
+  skbtrail symbolize --vmlinux ./vmlinux "nft_do_chain+0x46f [nf_tables]"
+  dmesg | skbtrail symbolize -
+  skbtrail drop --stack | skbtrail symbolize -
+)";
+
+Command parse_symbolize(const std::vector<std::string>& args) {
+  po::options_description symbolize("symbolize");
+  symbolize.add_options()
+      ("vmlinux", po::value<std::string>()->value_name("PATH"), "vmlinux with DWARF (default: the -dbg package's)")
+      ("modules", po::value<std::string>()->value_name("DIR"), "where module .ko files with DWARF live")
+      ("kernel-release", po::value<std::string>()->value_name("REL"), "symbolize for another release than the running one")
+      ("exact", po::bool_switch(), "with -: take offsets as they are (no return-address adjustment)")
+      ("help,h", "this help")
+      ("frame", po::value<std::vector<std::string>>(), "frames");
+  po::positional_options_description positional;
+  positional.add("frame", -1);
+  const auto vm = parse("symbolize", args, symbolize, positional);
+  if (vm.count("help")) return ShowText{help_text(kSymbolizeText, symbolize, "")};
+  SymbolizeOptions o;
+  o.vmlinux = text_of(vm, "vmlinux");
+  o.modules_dir = text_of(vm, "modules");
+  o.release = text_of(vm, "kernel-release");
+  o.exact = vm["exact"].as<bool>();
+  if (vm.count("frame")) o.args = vm["frame"].as<std::vector<std::string>>();
+  return o;
+}
+
 Command parse_doctor(const std::vector<std::string>& args) {
   po::options_description doctor("doctor");
   doctor.add_options()("no-compile", po::bool_switch(), "skip the compile smoke test")("help,h", "this help");
@@ -383,7 +425,9 @@ Command parse_command_line(const std::vector<std::string>& args) {
   if (command == "doctor") return parse_doctor(rest);
   if (command == "exec") return parse_exec(rest);
   if (command == "trace") return parse_trace(rest);
-  throw UsageError(fmt::format("unknown command '{}' (commands: drop, trace, doctor, exec; see skbtrail --help)", command));
+  if (command == "symbolize") return parse_symbolize(rest);
+  throw UsageError(fmt::format("unknown command '{}' (commands: drop, trace, symbolize, doctor, exec; see skbtrail --help)",
+                               command));
 }
 
 }  // namespace skbtrail

@@ -9,6 +9,7 @@
 #include "runner/doctor.h"
 #include "runner/drop.h"
 #include "runner/exec.h"
+#include "runner/symbolize_command.h"
 #include "runner/trace.h"
 
 namespace skbtrail {
@@ -17,7 +18,7 @@ struct ShowText {  // --help, --version: print and exit 0
   std::string text;
 };
 
-using Command = std::variant<ShowText, DoctorOptions, DropOptions, ExecOptions, TraceOptions>;
+using Command = std::variant<ShowText, DoctorOptions, DropOptions, ExecOptions, TraceOptions, SymbolizeOptions>;
 
 Command parse_command_line(const std::vector<std::string>& args);  // args exclude argv[0]
 

@@ -15,6 +15,7 @@
 #include "runner/event_loop.h"
 #include "runner/kallsyms.h"
 #include "runner/stacks.h"
+#include "symbolize/kernel_symbols.h"
 
 namespace skbtrail {
 
@@ -43,9 +44,9 @@ bool decode_drop_event(std::span<const uint8_t> sample, skbtrail_drop_event& eve
   return true;
 }
 
-DropReporter::DropReporter(const Kallsyms& kallsyms, ValueNames reasons, bool has_reason, MonotonicToWall clock,
+DropReporter::DropReporter(const AddressNamer& names, ValueNames reasons, bool has_reason, MonotonicToWall clock,
                            bool json)
-    : kallsyms_(kallsyms), reasons_(std::move(reasons)), has_reason_(has_reason), clock_(clock), json_(json) {}
+    : names_(names), reasons_(std::move(reasons)), has_reason_(has_reason), clock_(clock), json_(json) {}
 
 std::string DropReporter::header() const {
   if (json_) return {};
@@ -59,7 +60,7 @@ std::string DropReporter::reason_name(uint32_t reason) const {
 
 void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev, std::span<const uint64_t> stack) {
   ++events_;
-  const std::string location = kallsyms_.describe(ev.location);
+  const std::string location = names_.describe(ev.location);
   const std::string reason = reason_name(ev.reason);
   ++by_reason_location_[{reason, location}];
   const std::string_view comm = fixed_string(ev.comm, sizeof(ev.comm));
@@ -71,7 +72,7 @@ void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev,
                    clock_.time_of_day(ev.ts_ns), comm, ev.pid, ev.netns, ifname.empty() ? "-" : ifname,
                    packet_proto_name(ev.pkt), packet_tuple(ev.pkt), flags.empty() ? "-" : flags,
                    reason.empty() ? "-" : reason, location);
-    append_stack_text(out, kallsyms_, stack);
+    append_stack_text(out, names_, stack);
     return;
   }
 
@@ -91,7 +92,7 @@ void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev,
   out += ",\"location\":";
   append_json_string(out, location);
   fmt::format_to(std::back_inserter(out), ",\"skb\":\"0x{:x}\"", ev.skbaddr);
-  append_stack_json(out, kallsyms_, stack);
+  append_stack_json(out, names_, stack);
   out += "}\n";
 }
 
@@ -152,7 +153,9 @@ int run_drop(const DropOptions& options) {
   const auto outcomes = attach_probes(program, drop_probes(), session.kernel, &kallsyms);
 
   EventLoop loop;
-  DropReporter reporter(kallsyms, drop_reason_names(format), has_reason, MonotonicToWall(), options.run.json);
+  const auto symbols = open_symbols_or_explain(options.run.symbolize, "drop");
+  const AddressNamer names(kallsyms, symbols.get());
+  DropReporter reporter(names, drop_reason_names(format), has_reason, MonotonicToWall(), options.run.json);
   StackMap stacks(options.stack ? program.table_fd("drop_stacks") : -1);
   std::string out = reporter.header();
   bool output_failed = false;

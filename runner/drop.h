@@ -17,7 +17,7 @@
 
 namespace skbtrail {
 
-class Kallsyms;
+class AddressNamer;
 
 struct DropOptions {
   RunOptions run;
@@ -37,7 +37,7 @@ bool decode_drop_event(std::span<const uint8_t> sample, skbtrail_drop_event& eve
 // Turns drop events into text or JSON lines and keeps the exit summary.
 class DropReporter {
  public:
-  DropReporter(const Kallsyms& kallsyms, ValueNames reasons, bool has_reason, MonotonicToWall clock, bool json);
+  DropReporter(const AddressNamer& names, ValueNames reasons, bool has_reason, MonotonicToWall clock, bool json);
 
   std::string header() const;  // column titles (text mode), empty in JSON mode
   // Appends one event (and its stack frames, if any) to out.
@@ -49,7 +49,7 @@ class DropReporter {
  private:
   std::string reason_name(uint32_t reason) const;
 
-  const Kallsyms& kallsyms_;
+  const AddressNamer& names_;
   ValueNames reasons_;
   bool has_reason_;
   MonotonicToWall clock_;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "runner/headers.h"
@@ -20,6 +21,7 @@ struct RunOptions {
   std::optional<std::chrono::milliseconds> duration;  // --duration
   int perf_pages = 64;                               // per CPU, power of two
   bool verbose = false;
+  std::optional<std::string> symbolize;  // --symbolize[=VMLINUX]: "" = find the vmlinux
 };
 
 struct Session {

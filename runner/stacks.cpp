@@ -2,12 +2,14 @@
 
 #include <bcc/libbpf.h>
 
+#include <cstdio>
 #include <iterator>
 
 #include <fmt/format.h>
 
 #include "runner/kallsyms.h"
 #include "runner/packet_format.h"
+#include "symbolize/kernel_symbols.h"
 
 namespace skbtrail {
 
@@ -21,16 +23,39 @@ std::span<const uint64_t> StackMap::take(int32_t stack_id) {
   return {frames_, depth};
 }
 
-void append_stack_text(std::string& out, const Kallsyms& kallsyms, std::span<const uint64_t> stack) {
-  for (const uint64_t ip : stack) fmt::format_to(std::back_inserter(out), "    {}\n", kallsyms.describe(ip));
+std::string AddressNamer::describe(uint64_t address, bool return_address) const {
+  std::string name = kallsyms_.describe(address);
+  if (!symbols_ || !kallsyms_.lookup(address)) return name;
+  symbolize::Options options;
+  options.return_address = return_address;
+  return symbols_->annotate(name, options);
 }
 
-void append_stack_json(std::string& out, const Kallsyms& kallsyms, std::span<const uint64_t> stack) {
+std::unique_ptr<symbolize::KernelSymbols> open_symbols_or_explain(const std::optional<std::string>& request,
+                                                                  const char* command) {
+  if (!request) return nullptr;
+  try {
+    symbolize::KernelSymbolsOptions options;
+    options.vmlinux = *request;
+    return std::make_unique<symbolize::KernelSymbols>(options);
+  } catch (const symbolize::SymbolizeError& e) {
+    std::fprintf(stderr, "skbtrail %s: --symbolize: %s; printing func+0xoff only\n", command, e.what());
+    return nullptr;
+  }
+}
+
+void append_stack_text(std::string& out, const AddressNamer& names, std::span<const uint64_t> stack) {
+  // The first frame is where the probe fired, the others are return addresses.
+  for (size_t i = 0; i < stack.size(); ++i)
+    fmt::format_to(std::back_inserter(out), "    {}\n", names.describe(stack[i], i > 0));
+}
+
+void append_stack_json(std::string& out, const AddressNamer& names, std::span<const uint64_t> stack) {
   if (stack.empty()) return;
   out += ",\"stack\":[";
   for (size_t i = 0; i < stack.size(); ++i) {
     if (i) out += ',';
-    append_json_string(out, kallsyms.describe(stack[i]));
+    append_json_string(out, names.describe(stack[i], i > 0));
   }
   out += ']';
 }

@@ -3,12 +3,38 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
 namespace skbtrail {
 
 class Kallsyms;
+namespace symbolize {
+class KernelSymbols;
+}
+
+// Names kernel addresses: "func+0xoff [mod]" from kallsyms and, with
+// --symbolize and debug info, " (file:line, inlined by ...)" after it.
+class AddressNamer {
+ public:
+  explicit AddressNamer(const Kallsyms& kallsyms, symbolize::KernelSymbols* symbols = nullptr)
+      : kallsyms_(kallsyms), symbols_(symbols) {}
+  // return_address: the address follows a call (stack frames, drop
+  // locations), so the source line is looked up one byte earlier.
+  std::string describe(uint64_t address, bool return_address = true) const;
+  const Kallsyms& kallsyms() const { return kallsyms_; }
+
+ private:
+  const Kallsyms& kallsyms_;
+  symbolize::KernelSymbols* symbols_;
+};
+
+// --symbolize[=VMLINUX]: the kernel's debug info, or nullptr after saying once
+// (on stderr) what package would provide it.
+std::unique_ptr<symbolize::KernelSymbols> open_symbols_or_explain(const std::optional<std::string>& request,
+                                                                  const char* command);
 
 // Reads stacks by id from a stack map and frees each id after reading, so a
 // long run does not fill the map. One buffer, no allocation per event.
@@ -25,9 +51,9 @@ class StackMap {
 };
 
 // "    func+0xoff\n" per frame.
-void append_stack_text(std::string& out, const Kallsyms& kallsyms, std::span<const uint64_t> stack);
+void append_stack_text(std::string& out, const AddressNamer& names, std::span<const uint64_t> stack);
 // ,"stack":["func+0xoff",...] (nothing for an empty stack).
-void append_stack_json(std::string& out, const Kallsyms& kallsyms, std::span<const uint64_t> stack);
+void append_stack_json(std::string& out, const AddressNamer& names, std::span<const uint64_t> stack);
 
 // The line that says where perf samples were lost.
 void append_lost_line(std::string& out, bool json, int cpu, uint64_t count);

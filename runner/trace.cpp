@@ -20,6 +20,7 @@
 #include "runner/event_loop.h"
 #include "runner/kallsyms.h"
 #include "runner/stacks.h"
+#include "symbolize/kernel_symbols.h"
 
 namespace skbtrail {
 
@@ -134,9 +135,9 @@ bool decode_trace_event(std::span<const uint8_t> sample, skbtrail_trace_event& e
   return true;
 }
 
-TraceReporter::TraceReporter(const TracePlan& plan, const Kallsyms& kallsyms, ValueNames drop_reasons,
+TraceReporter::TraceReporter(const TracePlan& plan, const AddressNamer& names, ValueNames drop_reasons,
                              MonotonicToWall clock, const TraceOptions& options)
-    : plan_(plan), kallsyms_(kallsyms), drop_reasons_(std::move(drop_reasons)), clock_(clock), options_(options) {}
+    : plan_(plan), names_(names), drop_reasons_(std::move(drop_reasons)), clock_(clock), options_(options) {}
 
 std::string TraceReporter::packet_info(const skbtrail_packet& pkt) {
   const bool v6 = pkt.l3_proto == 0x86dd;
@@ -196,7 +197,7 @@ std::string TraceReporter::hop_text(const skbtrail_trace_event& ev) const {
     case SKBTRAIL_TRACE_DROP: {
       const std::string reason = drop_reasons_.size() ? drop_reasons_.name_or_number(ev.reason) : std::string();
       return fmt::format("{} {}at {} (packet dropped)", name, reason.empty() ? "" : reason + " ",
-                         kallsyms_.describe(ev.location));
+                         names_.describe(ev.location));
     }
     case SKBTRAIL_TRACE_NF: {
       std::string verdict = ev.verdict == 1   ? "ACCEPT"
@@ -235,7 +236,7 @@ void TraceReporter::append_event(std::string& out, const skbtrail_trace_event& e
     if (options_.explain && hop)
       fmt::format_to(std::back_inserter(out), "  # [{}] {}", hop->spec.layer, hop->spec.description);
     out += '\n';
-    append_stack_text(out, kallsyms_, stack);
+    append_stack_text(out, names_, stack);
     return;
   }
   out += "{\"type\":\"trace\",\"time\":";
@@ -258,9 +259,9 @@ void TraceReporter::append_event(std::string& out, const skbtrail_trace_event& e
   }
   if (ev.kind == SKBTRAIL_TRACE_DROP) {
     out += ",\"location\":";
-    append_json_string(out, kallsyms_.describe(ev.location));
+    append_json_string(out, names_.describe(ev.location));
   }
-  append_stack_json(out, kallsyms_, stack);
+  append_stack_json(out, names_, stack);
   out += "}\n";
 }
 
@@ -320,7 +321,9 @@ int run_trace(const TraceOptions& options) {
     throw EnvironmentError(fmt::format("trace: nothing could be attached: {}", describe_missing(failed)));
 
   EventLoop loop;
-  TraceReporter reporter(plan, kallsyms, reasons, MonotonicToWall(), options);
+  const auto symbols = open_symbols_or_explain(options.run.symbolize, "trace");
+  const AddressNamer names(kallsyms, symbols.get());
+  TraceReporter reporter(plan, names, reasons, MonotonicToWall(), options);
   StackMap stacks((options.callstack || options.dropstack) ? program.table_fd("trace_stacks") : -1);
   std::string out;
   bool output_failed = false;

@@ -16,7 +16,7 @@
 
 namespace skbtrail {
 
-class Kallsyms;
+class AddressNamer;
 
 struct TraceOptions {
   RunOptions run;
@@ -48,7 +48,7 @@ bool decode_trace_event(std::span<const uint8_t> sample, skbtrail_trace_event& e
 
 class TraceReporter {
  public:
-  TraceReporter(const TracePlan& plan, const Kallsyms& kallsyms, ValueNames drop_reasons, MonotonicToWall clock,
+  TraceReporter(const TracePlan& plan, const AddressNamer& names, ValueNames drop_reasons, MonotonicToWall clock,
                 const TraceOptions& options);
   void append_event(std::string& out, const skbtrail_trace_event& ev, std::span<const uint64_t> stack);
   void append_lost(std::string& out, int cpu, uint64_t count);
@@ -64,7 +64,7 @@ class TraceReporter {
   std::string hop_text(const skbtrail_trace_event& ev) const;
 
   const TracePlan& plan_;
-  const Kallsyms& kallsyms_;
+  const AddressNamer& names_;
   ValueNames drop_reasons_;
   MonotonicToWall clock_;
   const TraceOptions& options_;

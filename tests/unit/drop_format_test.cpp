@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "runner/kallsyms.h"
+#include "runner/stacks.h"
 
 namespace skbtrail {
 namespace {
@@ -66,10 +67,11 @@ class DropFormat : public ::testing::Test {
   }
 
   DropReporter reporter(bool json, bool has_reason = true) {
-    return DropReporter(kallsyms_, reasons_, has_reason, MonotonicToWall(1'700'000'000'000'000'000LL), json);
+    return DropReporter(names_, reasons_, has_reason, MonotonicToWall(1'700'000'000'000'000'000LL), json);
   }
 
   Kallsyms kallsyms_;
+  AddressNamer names_{kallsyms_};
   ValueNames reasons_;
 };
 

@@ -10,6 +10,7 @@
 
 #include "runner/errors.h"
 #include "runner/kallsyms.h"
+#include "runner/stacks.h"
 
 namespace skbtrail {
 namespace {
@@ -53,12 +54,13 @@ class TraceFormat : public ::testing::Test {
     return ev;
   }
   std::string line(const skbtrail_trace_event& ev, const TraceOptions& options) {
-    TraceReporter r(plan_, kallsyms_, {}, MonotonicToWall(1'700'000'000'000'000'000LL), options);
+    TraceReporter r(plan_, names_, {}, MonotonicToWall(1'700'000'000'000'000'000LL), options);
     std::string out;
     r.append_event(out, ev, {});
     return out;
   }
   Kallsyms kallsyms_;
+  AddressNamer names_{kallsyms_};
   TracePlan plan_;
 };
 
@@ -99,7 +101,7 @@ TEST_F(TraceFormat, DropsNameReasonAndLocation) {
       "print fmt: \"%s\", __print_symbolic(REC->reason, { 12, \"NETFILTER_DROP\" })\n");
   ev.reason = 12;
   TraceOptions options;
-  TraceReporter r(plan_, kallsyms_, ValueNames(*format.symbolic_for("reason")), MonotonicToWall(0), options);
+  TraceReporter r(plan_, names_, ValueNames(*format.symbolic_for("reason")), MonotonicToWall(0), options);
   std::string out;
   r.append_event(out, ev, {});
   EXPECT_NE(out.find(":ip_rcv NETFILTER_DROP at nf_hook_slow+0x9e (packet dropped)"), std::string::npos) << out;
@@ -139,7 +141,7 @@ TEST_F(TraceFormat, ExplainKeepAndJson) {
   TraceOptions options;
   options.explain = true;
   options.keep = true;
-  TraceReporter r(plan_, kallsyms_, {}, MonotonicToWall(0), options);
+  TraceReporter r(plan_, names_, {}, MonotonicToWall(0), options);
   std::string out;
   r.append_event(out, syn(0), {});
   r.append_event(out, syn(3), {});
