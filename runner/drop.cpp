@@ -136,11 +136,6 @@ ValueNames drop_reason_names(const TracepointFormat& format) {
   return {};
 }
 
-bool write_all(const std::string& text) {
-  if (text.empty()) return true;
-  return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0;
-}
-
 }  // namespace
 
 int run_drop(const DropOptions& options) {
@@ -157,8 +152,9 @@ int run_drop(const DropOptions& options) {
   const AddressNamer names(kallsyms, symbols.get());
   DropReporter reporter(names, drop_reason_names(format), has_reason, MonotonicToWall(), options.run.json);
   StackMap stacks(options.stack ? program.table_fd("drop_stacks") : -1);
-  std::string out = reporter.header();
-  bool output_failed = false;
+  BatchedOutput output(loop);
+  std::string& out = output.buffer();
+  out = reporter.header();
 
   auto handle_sample = [&](std::span<const uint8_t> sample) {
     if (options.run.count && reporter.events() >= *options.run.count) return;
@@ -167,13 +163,7 @@ int run_drop(const DropOptions& options) {
     reporter.append_event(out, ev, stacks.take(ev.stack_id));
     if (options.run.count && reporter.events() >= *options.run.count) loop.stop("count reached");
   };
-  auto flush = [&] {
-    if (!write_all(out) && !output_failed) {
-      output_failed = true;
-      loop.stop("output closed");
-    }
-    out.clear();
-  };
+  auto flush = [&] { output.flush(); };
 
   PerfEventStream stream(loop, program.table_fd("drop_events"), options.run.perf_pages, handle_sample,
                          [&](int cpu, uint64_t lost) { reporter.append_lost(out, cpu, lost); });
@@ -191,8 +181,8 @@ int run_drop(const DropOptions& options) {
   flush();
 
   loop.run();
-  if (loop.stop_reason() != "count reached" && !output_failed) stream.drain();
-  if (options.summary && !output_failed) reporter.append_summary(out);
+  if (loop.stop_reason() != "count reached" && !output.failed()) stream.drain();
+  if (options.summary && !output.failed()) reporter.append_summary(out);
   flush();
   if (options.run.verbose) std::fprintf(stderr, "skbtrail drop: stopped: %s\n", loop.stop_reason().c_str());
   return 0;

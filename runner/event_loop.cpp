@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -39,6 +40,15 @@ void EventLoop::stop(std::string reason) {
 void EventLoop::run() {
   if (!stop_reason_.empty()) return;
   io_.run();
+}
+
+void BatchedOutput::flush() {
+  if (!text_.empty() && !failed_ &&
+      (std::fwrite(text_.data(), 1, text_.size(), stdout) != text_.size() || std::fflush(stdout) != 0)) {
+    failed_ = true;
+    loop_.stop("output closed");
+  }
+  text_.clear();
 }
 
 struct PerfEventStream::Ring {

@@ -35,6 +35,22 @@ class EventLoop {
   std::string stop_reason_;
 };
 
+// What a command prints, collected per perf wakeup and written to stdout in
+// one go. A failed write (stdout closed: `skbtrail ... | head`) stops the
+// loop once, so the run ends and detaches cleanly.
+class BatchedOutput {
+ public:
+  explicit BatchedOutput(EventLoop& loop) : loop_(loop) {}
+  std::string& buffer() { return text_; }
+  void flush();
+  bool failed() const { return failed_; }
+
+ private:
+  EventLoop& loop_;
+  std::string text_;
+  bool failed_ = false;
+};
+
 // Per-CPU perf rings of a BPF_PERF_OUTPUT table, read when epoll says so.
 class PerfEventStream {
  public:

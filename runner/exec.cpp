@@ -148,13 +148,10 @@ int run_exec(const ExecOptions& options) {
   const auto outcomes = attach_probes(program, plan.probes, session.kernel, &kallsyms);
 
   EventLoop loop;
-  std::string out;
+  BatchedOutput output(loop);
+  std::string& out = output.buffer();
   uint64_t samples = 0;
-  auto flush = [&] {
-    if (!out.empty() && (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0))
-      loop.stop("output closed");
-    out.clear();
-  };
+  auto flush = [&] { output.flush(); };
   std::vector<std::unique_ptr<PerfEventStream>> streams;
   for (const auto& table : plan.perf_tables) {
     auto on_sample = [&, table](std::span<const uint8_t> sample) {

@@ -325,8 +325,8 @@ int run_trace(const TraceOptions& options) {
   const AddressNamer names(kallsyms, symbols.get());
   TraceReporter reporter(plan, names, reasons, MonotonicToWall(), options);
   StackMap stacks((options.callstack || options.dropstack) ? program.table_fd("trace_stacks") : -1);
-  std::string out;
-  bool output_failed = false;
+  BatchedOutput output(loop);
+  std::string& out = output.buffer();
   auto handle_sample = [&](std::span<const uint8_t> sample) {
     if (options.run.count && reporter.events() >= *options.run.count) return;
     skbtrail_trace_event ev;
@@ -334,14 +334,7 @@ int run_trace(const TraceOptions& options) {
     reporter.append_event(out, ev, stacks.take(ev.stack_id));
     if (options.run.count && reporter.events() >= *options.run.count) loop.stop("count reached");
   };
-  auto flush = [&] {
-    if (!out.empty() && (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) &&
-        !output_failed) {
-      output_failed = true;
-      loop.stop("output closed");
-    }
-    out.clear();
-  };
+  auto flush = [&] { output.flush(); };
   PerfEventStream stream(loop, program.table_fd("trace_events"), options.run.perf_pages, handle_sample,
                          [&](int cpu, uint64_t lost) { reporter.append_lost(out, cpu, lost); });
   stream.on_batch_end(flush);
@@ -353,7 +346,7 @@ int run_trace(const TraceOptions& options) {
     std::fprintf(stderr, "skbtrail trace: not traced here: %s\n", describe_missing(failed).c_str());
   std::fprintf(stderr, "skbtrail trace: filter: %s; Ctrl-C to stop\n", describe(options.filter).c_str());
   loop.run();
-  if (loop.stop_reason() != "count reached" && !output_failed) stream.drain();
+  if (loop.stop_reason() != "count reached" && !output.failed()) stream.drain();
   flush();
   return 0;
 }
