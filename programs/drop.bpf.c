@@ -5,10 +5,43 @@
  *   SKBTRAIL_HAVE_DROP_REASON  the tracepoint has a `reason` field
  *   SKBTRAIL_WANT_STACK        capture kernel stacks into drop_stacks
  *   SKBTRAIL_STACK_ENTRIES     size of the stack map
+ *   SKBTRAIL_NF_CONTEXT        also kprobe nf_hook_slow, so a netfilter drop
+ *                              names its hook (--diag on kernels with kprobes)
  */
 #include "skbtrail_skb.bpf.h"
 
+#if defined(SKBTRAIL_NF_CONTEXT) && !defined(SKBTRAIL_BTF)
+#include <linux/netfilter.h>
+#endif
+
 BPF_PERF_OUTPUT(drop_events);
+#ifdef SKBTRAIL_NF_CONTEXT
+/* The hook each thread is running, between nf_hook_slow's entry and return:
+ * an NF_DROP frees the skb inside it, on the same thread. */
+struct skbtrail_nf_context {
+  __u8 pf;
+  __u8 hook;
+};
+BPF_HASH(nf_running, __u32, struct skbtrail_nf_context, 1024);
+
+int skbtrail_nf_hook_slow_enter(struct pt_regs *ctx) {
+  struct nf_hook_state *state = (struct nf_hook_state *)PT_REGS_PARM2(ctx);
+  struct skbtrail_nf_context nf = {};
+  __typeof__(state->hook) hook = 0;
+  SKBTRAIL_READ(nf.pf, &state->pf);
+  SKBTRAIL_READ(hook, &state->hook);
+  nf.hook = (__u8)hook;
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  nf_running.update(&tid, &nf);
+  return 0;
+}
+
+int skbtrail_nf_hook_slow_return(struct pt_regs *ctx) {
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  nf_running.delete(&tid);
+  return 0;
+}
+#endif
 #ifdef SKBTRAIL_WANT_STACK
 BPF_STACK_TRACE(drop_stacks, SKBTRAIL_STACK_ENTRIES);
 #endif
@@ -42,6 +75,14 @@ TRACEPOINT_PROBE(skb, kfree_skb) {
 #endif
   bpf_get_current_comm(&ev.comm, sizeof(ev.comm));
   skbtrail_skb_device(skb, &ev.ifindex, ev.ifname);
+#ifdef SKBTRAIL_NF_CONTEXT
+  struct skbtrail_nf_context *nf = nf_running.lookup(&ev.tid);
+  if (nf) {
+    ev.nf_valid = 1;
+    ev.nf_pf = nf->pf;
+    ev.nf_hook = nf->hook;
+  }
+#endif
   drop_events.perf_submit(args, &ev, sizeof(ev));
   return 0;
 }

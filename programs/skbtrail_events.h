@@ -49,6 +49,10 @@ struct skbtrail_drop_event {
   __u32 ifindex;
   char comm[SKBTRAIL_COMM_LEN];
   char ifname[SKBTRAIL_IFNAMSIZ];
+  __u8 nf_valid; /* 1: the drop happened inside nf_hook_slow (--diag with kprobes) */
+  __u8 nf_pf;    /* then: protocol family and hook (chain) it was running */
+  __u8 nf_hook;
+  __u8 pad0;
   struct skbtrail_packet pkt;
 };
 
@@ -79,6 +83,37 @@ struct skbtrail_trace_event {
   char ifname[SKBTRAIL_IFNAMSIZ];
   char comm[SKBTRAIL_COMM_LEN];
   char table[32]; /* IPT: "filter", "nat", ... */
+  struct skbtrail_packet pkt;
+};
+
+/* Where a RST event came from (skbtrail rst); the runner's source list
+ * uses the same numbers. */
+#define SKBTRAIL_RST_TCP_V4_SEND_RESET 0
+#define SKBTRAIL_RST_TCP_V6_SEND_RESET 1
+#define SKBTRAIL_RST_ACTIVE_RESET 2 /* tcp_send_active_reset */
+#define SKBTRAIL_RST_NF_SEND_RESET 3
+#define SKBTRAIL_RST_NF_SEND_RESET6 4
+#define SKBTRAIL_RST_TCP_RESET 5        /* a RST was received */
+#define SKBTRAIL_RST_TP_SEND_RESET 6    /* tcp:tcp_send_reset tracepoint */
+#define SKBTRAIL_RST_TP_RECEIVE_RESET 7 /* tcp:tcp_receive_reset tracepoint */
+
+/* One RST sent or received (skbtrail rst). pkt holds the RST's own tuple
+ * (source = the host that sends it); for resets answering a segment the
+ * BPF side swaps the segment's tuple. */
+struct skbtrail_rst_event {
+  __u64 ts_ns;
+  __u64 skbaddr; /* the segment answered, 0 for socket resets */
+  __u64 skaddr;  /* 0: no socket (e.g. nothing listens) */
+  __u32 pid;
+  __u32 netns;
+  __s32 stack_id;
+  __u32 reason; /* enum sk_rst_reason (6.10+) when has_reason */
+  __u8 source;  /* SKBTRAIL_RST_* */
+  __u8 state;   /* TCP state of the socket, 0 without one */
+  __u8 has_reason;
+  __u8 hook;    /* netfilter REJECT: the hook (chain) it ran in */
+  __u8 pad[4];
+  char comm[SKBTRAIL_COMM_LEN];
   struct skbtrail_packet pkt;
 };
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "runner/errors.h"
+#include "runner/rules.h"
 #include "runner/trace.h"
 
 namespace skbtrail {
@@ -21,6 +22,7 @@ usage: skbtrail COMMAND [OPTIONS]
 
 commands:
   drop      watch packet drops: tuple, drop reason, location, stack
+  rst       every TCP RST sent or received, with its cause, evidence and advice
   trace     the path of matching packets through the stack, hop by hop
   symbolize func+0xoff or addresses to file:line with inline chains (faddr2line)
   doctor    what this kernel offers and what each command can use
@@ -36,6 +38,8 @@ examples:
   skbtrail drop -H 10.0.0.2 --proto tcp --stack   TCP drops to/from 10.0.0.2, with kernel stacks
   skbtrail drop -N 4026532290 --duration 30s   drops in one network namespace for 30 s
   skbtrail drop --headers btf                  force the BTF-generated headers
+  skbtrail drop --diag                         why each drop happened, and what to do; analysis at exit
+  skbtrail drop --diag-quiet --rules my.rules  only abnormal drops, with your own rules first
 
 Drop reasons (5.17+) are named from the kernel's own tracepoint format; on
 older kernels the REASON column is '-' and the location tells the story.
@@ -200,7 +204,10 @@ Command parse_drop(const std::vector<std::string>& args) {
   po::options_description drop("drop");
   drop.add_options()
       ("stack", po::bool_switch(), "print the kernel stack of every drop")
-      ("no-summary", po::bool_switch(), "no counts by reason and location at exit");
+      ("no-summary", po::bool_switch(), "no counts by reason and location at exit")
+      ("diag", po::bool_switch(), "explain each drop (cause, advice) from scripts/drop.rules; analysis result at exit")
+      ("diag-quiet", po::bool_switch(), "like --diag, but print only abnormal (warn/error) drops")
+      ("rules", po::value<std::vector<std::string>>()->value_name("FILE"), "more diagnosis rules, tried first");
   po::options_description all;
   all.add(filter_options()).add(drop).add(run_options()).add(kernel_options());
   const auto vm = parse("drop", args, all);
@@ -213,6 +220,12 @@ Command parse_drop(const std::vector<std::string>& args) {
   o.run = run_opts(vm);
   o.stack = vm["stack"].as<bool>();
   o.summary = !vm["no-summary"].as<bool>();
+  o.diag_quiet = vm["diag-quiet"].as<bool>();
+  o.diag = vm["diag"].as<bool>() || o.diag_quiet;
+  if (vm.count("rules")) {
+    if (!o.diag) throw UsageError("--rules: diagnosis rules need --diag (or --diag-quiet)");
+    o.rule_files = vm["rules"].as<std::vector<std::string>>();
+  }
   return o;
 }
 
@@ -386,6 +399,41 @@ Command parse_symbolize(const std::vector<std::string>& args) {
   return o;
 }
 
+Command parse_rst(const std::vector<std::string>& args) {
+  po::options_description rst("rst");
+  rst.add_options()
+      ("rules", po::value<std::vector<std::string>>()->value_name("FILE"), "more rules, tried before the built-in ones")
+      ("stack", po::bool_switch(), "print the whole kernel stack of every RST")
+      ("no-summary", po::bool_switch(), "no analysis result at exit");
+  po::options_description all;
+  all.add(filter_options()).add(rst).add(run_options()).add(kernel_options());
+  const auto vm = parse("rst", args, all);
+  if (vm.count("help")) {
+    std::string causes = "\ncauses it knows (scripts/rst.rules, first match wins):\n";
+    for (const auto& rule : RuleSet::load("rst.rules", {}).rules())
+      causes += fmt::format("  [{}] {}: {}\n", rule.name, rule.level, rule.cause.substr(0, rule.cause.find(':')));
+    return ShowText{help_text("usage: skbtrail rst [OPTIONS]\n\nEvery TCP RST this host sends or receives "
+                              "(tcp_v4/v6_send_reset, tcp_send_active_reset, nf_send_reset for REJECT, tcp_reset; "
+                              "the tcp:tcp_send_reset/tcp_receive_reset tracepoints where kprobes are missing), "
+                              "with tuple, netns, TCP state, process and stack, classified into a cause with its "
+                              "evidence and advice.",
+                              all, "") +
+                    causes +
+                    "\nexamples:\n  skbtrail rst                          every RST, classified\n"
+                    "  skbtrail rst -P 8080 --stack          RSTs on port 8080 with their stacks\n"
+                    "  skbtrail rst --json -c 1 --dport 9    the first RST answering port 9, as JSON\n"
+                    "  skbtrail rst --rules my.rules         your own causes first\n"
+                    "  skbtrail rst --symbolize              the key frame with file:line\n"};
+  }
+  RstOptions o;
+  o.filter = packet_filter(vm);
+  o.run = run_opts(vm);
+  if (vm.count("rules")) o.rule_files = vm["rules"].as<std::vector<std::string>>();
+  o.stack = vm["stack"].as<bool>();
+  o.summary = !vm["no-summary"].as<bool>();
+  return o;
+}
+
 Command parse_doctor(const std::vector<std::string>& args) {
   po::options_description doctor("doctor");
   doctor.add_options()("no-compile", po::bool_switch(), "skip the compile smoke test")("help,h", "this help");
@@ -426,7 +474,9 @@ Command parse_command_line(const std::vector<std::string>& args) {
   if (command == "exec") return parse_exec(rest);
   if (command == "trace") return parse_trace(rest);
   if (command == "symbolize") return parse_symbolize(rest);
-  throw UsageError(fmt::format("unknown command '{}' (commands: drop, trace, symbolize, doctor, exec; see skbtrail --help)",
+  if (command == "rst") return parse_rst(rest);
+  throw UsageError(fmt::format("unknown command '{}' (commands: drop, rst, trace, symbolize, doctor, exec; see "
+                               "skbtrail --help)",
                                command));
 }
 

@@ -9,6 +9,7 @@
 #include "runner/doctor.h"
 #include "runner/drop.h"
 #include "runner/exec.h"
+#include "runner/rst.h"
 #include "runner/symbolize_command.h"
 #include "runner/trace.h"
 
@@ -18,7 +19,7 @@ struct ShowText {  // --help, --version: print and exit 0
   std::string text;
 };
 
-using Command = std::variant<ShowText, DoctorOptions, DropOptions, ExecOptions, TraceOptions, SymbolizeOptions>;
+using Command = std::variant<ShowText, DoctorOptions, DropOptions, ExecOptions, TraceOptions, SymbolizeOptions, RstOptions>;
 
 Command parse_command_line(const std::vector<std::string>& args);  // args exclude argv[0]
 

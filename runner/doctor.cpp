@@ -144,6 +144,22 @@ DoctorReport build_doctor_report(const KernelInfo& kernel, const Kallsyms& kalls
   }
   r.can_run = r.can_run || trace.ok;
   r.commands.push_back(std::move(trace));
+
+  // rst: kprobes give the callers; the tracepoints alone give the reasons.
+  DoctorRow rst{"rst", "ready", "kprobes on tcp_v4/v6_send_reset, tcp_send_active_reset, nf_send_reset, tcp_reset", true};
+  if (!kernel.has_kprobes) {
+    const bool tp = kernel.has_tracepoint("tcp", "tcp_send_reset");
+    rst.status = tp ? "partial" : "unusable";
+    rst.ok = tp;
+    rst.detail = tp ? "tracepoints tcp:tcp_send_reset/tcp_receive_reset only (no kprobes: no netfilter REJECT source)"
+                    : "needs kprobes or the tcp:tcp_send_reset tracepoint";
+  }
+  if (!basics) {
+    rst.status = "unusable";
+    rst.ok = false;
+  }
+  r.can_run = r.can_run || rst.ok;
+  r.commands.push_back(std::move(rst));
   return r;
 }
 

@@ -30,6 +30,7 @@ std::vector<ProbeSpec> drop_probes() {
 std::vector<std::string> drop_program_cflags(const DropOptions& options, const TracepointFormat& format) {
   std::vector<std::string> flags = filter_cflags(options.filter);
   if (format.field("reason")) flags.push_back("-DSKBTRAIL_HAVE_DROP_REASON=1");
+  if (options.nf_context) flags.push_back("-DSKBTRAIL_NF_CONTEXT=1");
   if (options.stack) {
     flags.push_back("-DSKBTRAIL_WANT_STACK=1");
     flags.push_back(fmt::format("-DSKBTRAIL_STACK_ENTRIES={}", kStackEntries));
@@ -58,11 +59,56 @@ std::string DropReporter::reason_name(uint32_t reason) const {
   return has_reason_ ? reasons_.name_or_number(reason) : std::string();
 }
 
+namespace {
+std::string function_of(const std::string& frame) { return frame.substr(0, frame.find('+')); }
+constexpr const char* kHookNames[] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"};
+}  // namespace
+
+DropReporter::Diagnosis DropReporter::diagnose(const skbtrail_drop_event& ev, const std::string& reason,
+                                               const std::string& location, std::span<const uint64_t> stack) const {
+  Diagnosis d;
+  if (!rules_) return d;
+  RuleFacts f;
+  f.values = {{"source", "kfree_skb"}, {"reason", reason}, {"location", function_of(location)}};
+  for (const uint64_t ip : stack) f.stack.push_back(function_of(names_.kallsyms().describe(ip)));
+  std::string chain = "-";
+  if (ev.nf_valid) {
+    chain = ev.nf_hook < 5 ? kHookNames[ev.nf_hook] : fmt::format("hook{}", ev.nf_hook);
+    f.values["hook"] = chain;
+  }
+  f.vars = {{"saddr", packet_address(ev.pkt, true)},
+            {"daddr", packet_address(ev.pkt, false)},
+            {"sport", std::to_string(packet_port(ev.pkt, true))},
+            {"dport", std::to_string(packet_port(ev.pkt, false))},
+            {"netns", std::to_string(ev.netns)},
+            {"reason", reason.empty() ? "-" : reason},
+            {"reason_suffix", reason.empty() ? "" : " (reason " + reason + ")"},
+            {"location", location},
+            {"ifname", std::string(fixed_string(ev.ifname, sizeof(ev.ifname)))},
+            {"comm", std::string(fixed_string(ev.comm, sizeof(ev.comm)))},
+            {"chain", chain},
+            {"chain_suffix", ev.nf_valid ? fmt::format(" in the {} chain ({})", chain, ev.nf_pf == 10 ? "ipv6" : "ipv4")
+                                         : ""}};
+  d.rule = rules_->match(f);
+  if (d.rule) {
+    d.cause = expand_placeholders(d.rule->cause, f.vars);
+    d.advice = expand_placeholders(d.rule->advice, f.vars);
+  }
+  return d;
+}
+
 void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev, std::span<const uint64_t> stack) {
   ++events_;
   const std::string location = names_.describe(ev.location);
   const std::string reason = reason_name(ev.reason);
   ++by_reason_location_[{reason, location}];
+  const Diagnosis diag = diagnose(ev, reason, location, stack);
+  if (diag.rule) {
+    auto& entry = by_cause_[diag.rule->name];
+    if (!entry.count) entry = {diag.rule, diag.cause, diag.advice, 0};
+    ++entry.count;
+    if (quiet_ && !is_abnormal(*diag.rule)) return;  // counted, not printed
+  }
   const std::string_view comm = fixed_string(ev.comm, sizeof(ev.comm));
   const std::string_view ifname = fixed_string(ev.ifname, sizeof(ev.ifname));
   const std::string flags = ev.pkt.l4_proto == 6 ? tcp_flags_text(ev.pkt.tcp_flags) : std::string();
@@ -72,6 +118,10 @@ void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev,
                    clock_.time_of_day(ev.ts_ns), comm, ev.pid, ev.netns, ifname.empty() ? "-" : ifname,
                    packet_proto_name(ev.pkt), packet_tuple(ev.pkt), flags.empty() ? "-" : flags,
                    reason.empty() ? "-" : reason, location);
+    if (diag.rule) {
+      fmt::format_to(std::back_inserter(out), "    diag [{}] {}\n", diag.rule->level, diag.cause);
+      if (!diag.advice.empty()) fmt::format_to(std::back_inserter(out), "    advice {}\n", diag.advice);
+    }
     append_stack_text(out, names_, stack);
     return;
   }
@@ -92,6 +142,17 @@ void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev,
   out += ",\"location\":";
   append_json_string(out, location);
   fmt::format_to(std::back_inserter(out), ",\"skb\":\"0x{:x}\"", ev.skbaddr);
+  if (diag.rule) {
+    out += ",\"diag\":{\"rule\":";
+    append_json_string(out, diag.rule->name);
+    out += ",\"level\":";
+    append_json_string(out, diag.rule->level);
+    out += ",\"cause\":";
+    append_json_string(out, diag.cause);
+    out += ",\"advice\":";
+    append_json_string(out, diag.advice);
+    out += '}';
+  }
   append_stack_json(out, names_, stack);
   out += "}\n";
 }
@@ -120,6 +181,19 @@ void DropReporter::append_summary(std::string& out) const {
   }
   fmt::format_to(std::back_inserter(out), "\n--- {} drops{} ---\n", events_,
                  lost_ ? fmt::format(", {} lost", lost_) : std::string());
+  if (rules_ && !by_cause_.empty()) {
+    std::vector<const CauseCount*> causes;
+    for (const auto& [name, entry] : by_cause_) causes.push_back(&entry);
+    std::stable_sort(causes.begin(), causes.end(), [](const CauseCount* a, const CauseCount* b) {
+      return is_abnormal(*a->rule) != is_abnormal(*b->rule) ? is_abnormal(*a->rule) : a->count > b->count;
+    });
+    out += "analysis result:\n";
+    for (const auto* c : causes) {
+      fmt::format_to(std::back_inserter(out), "{:>8}  [{}] {}: {}\n", c->count, c->rule->level, c->rule->name,
+                     c->example_cause);
+      if (!c->advice.empty()) fmt::format_to(std::back_inserter(out), "          advice: {}\n", c->advice);
+    }
+  }
   if (rows.empty()) return;
   fmt::format_to(std::back_inserter(out), "{:>8}  {:<26} {}\n", "COUNT", "REASON", "LOCATION");
   for (const auto& [key, count] : rows)
@@ -144,13 +218,26 @@ int run_drop(const DropOptions& options) {
   const Kallsyms kallsyms = Kallsyms::load();
   const bool has_reason = format.field("reason") != nullptr;
 
-  BpfProgram program({"drop.bpf.c", drop_program_cflags(options, format), session.headers, {}});
-  const auto outcomes = attach_probes(program, drop_probes(), session.kernel, &kallsyms);
+  const RuleSet rules = RuleSet::load("drop.rules", options.diag ? options.rule_files : std::vector<std::string>{});
+  DropOptions effective = options;
+  std::vector<ProbeSpec> probes = drop_probes();
+  // --diag names the netfilter chain of a drop where kprobes exist.
+  const ProbeTarget nf_enter{ProbeKind::Kprobe, "nf_hook_slow", "skbtrail_nf_hook_slow_enter"};
+  if (options.diag && !unavailable_reason(nf_enter, session.kernel, &kallsyms)) {
+    effective.nf_context = true;
+    probes.push_back({"nf_hook_slow", {nf_enter}, false});
+    probes.push_back({"nf_hook_slow (return)",
+                      {{ProbeKind::Kretprobe, "nf_hook_slow", "skbtrail_nf_hook_slow_return"}},
+                      false});
+  }
+  BpfProgram program({"drop.bpf.c", drop_program_cflags(effective, format), session.headers, {}});
+  const auto outcomes = attach_probes(program, probes, session.kernel, &kallsyms);
 
   EventLoop loop;
   const auto symbols = open_symbols_or_explain(options.run.symbolize, "drop");
   const AddressNamer names(kallsyms, symbols.get());
   DropReporter reporter(names, drop_reason_names(format), has_reason, MonotonicToWall(), options.run.json);
+  if (options.diag) reporter.diagnose_with(&rules, options.diag_quiet);
   StackMap stacks(options.stack ? program.table_fd("drop_stacks") : -1);
   BatchedOutput output(loop);
   std::string& out = output.buffer();

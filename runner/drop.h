@@ -12,6 +12,7 @@
 #include "runner/filter.h"
 #include "runner/packet_format.h"
 #include "runner/probes.h"
+#include "runner/rules.h"
 #include "runner/session.h"
 #include "runner/tracepoint_format.h"
 
@@ -24,6 +25,10 @@ struct DropOptions {
   PacketFilter filter;
   bool stack = false;
   bool summary = true;
+  bool diag = false;        // --diag: explain each drop from scripts/drop.rules
+  bool diag_quiet = false;  // --diag-quiet: print only warn/error drops
+  std::vector<std::string> rule_files;  // --rules FILE
+  bool nf_context = false;  // set by the runner: nf_hook_slow kprobes attached
 };
 
 std::vector<ProbeSpec> drop_probes();
@@ -45,9 +50,21 @@ class DropReporter {
   void append_lost(std::string& out, int cpu, uint64_t count);
   void append_summary(std::string& out) const;
   uint64_t events() const { return events_; }
+  // --diag: classify every event with these rules (nullptr: no diagnosis).
+  void diagnose_with(const RuleSet* rules, bool quiet) {
+    rules_ = rules;
+    quiet_ = quiet;
+  }
 
  private:
   std::string reason_name(uint32_t reason) const;
+  // The rule that explains ev, its expanded cause and advice.
+  struct Diagnosis {
+    const Rule* rule = nullptr;
+    std::string cause, advice;
+  };
+  Diagnosis diagnose(const skbtrail_drop_event& ev, const std::string& reason, const std::string& location,
+                     std::span<const uint64_t> stack) const;
 
   const AddressNamer& names_;
   ValueNames reasons_;
@@ -57,6 +74,14 @@ class DropReporter {
   uint64_t events_ = 0;
   uint64_t lost_ = 0;
   std::map<std::pair<std::string, std::string>, uint64_t> by_reason_location_;
+  const RuleSet* rules_ = nullptr;
+  bool quiet_ = false;
+  struct CauseCount {
+    const Rule* rule;
+    std::string example_cause, advice;
+    uint64_t count = 0;
+  };
+  std::map<std::string, CauseCount> by_cause_;
 };
 
 // Runs until count/duration/signal; returns the exit code.

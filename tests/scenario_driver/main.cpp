@@ -107,6 +107,7 @@ Outcome execute(const Scenario& s, const fs::path& skbtrail, int index) {
   ::setenv("NS", fmt::format("skbt{}s{}", ::getpid() % 100000, index).c_str(), 1);
   ::setenv("WORK", work.c_str(), 1);
   ::setenv("SCENARIO_DIR", fs::path(s.file).parent_path().c_str(), 1);
+  ::setenv("TESTBIN", fs::canonical("/proc/self/exe").parent_path().c_str(), 1);
 
   Outcome outcome;
   auto finish = [&](Outcome::Kind kind, std::string detail) {

@@ -23,7 +23,8 @@
 //   XFAIL        reason: the scenario must fail (a self-test of the driver)
 //
 // Shell snippets see $SKBTRAIL (the binary), $NS (a unique name prefix for
-// namespaces), $WORK (a scratch directory) and $SCENARIO_DIR.
+// namespaces), $WORK (a scratch directory), $SCENARIO_DIR and $TESTBIN (the
+// directory of the test helpers, e.g. $TESTBIN/tcp_reset_helper).
 #pragma once
 
 #include <optional>

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "runner/kallsyms.h"
+#include "runner/rules.h"
 #include "runner/stacks.h"
 
 namespace skbtrail {
@@ -190,6 +191,43 @@ TEST_F(DropFormat, DecodeRejectsShortSamples) {
   EXPECT_EQ(decoded.pid, 31583u);
   EXPECT_EQ(decoded.pkt.dport, htons(9));
   EXPECT_FALSE(decode_drop_event(std::span<const uint8_t>(raw.data(), sizeof(ev) - 1), decoded));
+}
+
+TEST_F(DropFormat, DiagnosisFromReasonOrLocation) {
+  const RuleSet rules = RuleSet::load("drop.rules", {});
+  auto with_reason = reporter(false, true);
+  with_reason.diagnose_with(&rules, false);
+  std::string out;
+  with_reason.append_event(out, v4_syn(), {});
+  EXPECT_NE(out.find("    diag [warn] no socket: nothing listens on 127.0.0.2:9 in netns 4026531833\n"), std::string::npos)
+      << out;
+  // A 4.x kernel has no reason: the location stands in as a pseudo-reason.
+  auto old_kernel = reporter(true, false);
+  old_kernel.diagnose_with(&rules, false);
+  out.clear();
+  old_kernel.append_event(out, v4_syn(), {});
+  EXPECT_NE(out.find("\"diag\":{\"rule\":\"no-socket-location\",\"level\":\"warn\""), std::string::npos) << out;
+  // A netfilter drop with the hook known names the chain.
+  auto nf = v4_syn();
+  nf.reason = 2;
+  nf.location = 0xffffffff81a40010;  // sk_skb_reason_drop: nothing specific
+  nf.nf_valid = 1;
+  nf.nf_pf = 2;
+  nf.nf_hook = 3;
+  out.clear();
+  with_reason.append_event(out, nf, {});
+  EXPECT_NE(out.find("diag [info] dropped at sk_skb_reason_drop+0x10 (reason NOT_SPECIFIED)"), std::string::npos) << out;
+}
+
+TEST_F(DropFormat, DiagQuietCountsButHidesInfo) {
+  const RuleSet rules = RuleSet::parse("[ok]\nreason = NO_SOCKET\nlevel = info\ncause = fine\n", "t");
+  auto r = reporter(false, true);
+  r.diagnose_with(&rules, true);
+  std::string out;
+  r.append_event(out, v4_syn(), {});
+  EXPECT_TRUE(out.empty()) << out;
+  r.append_summary(out);
+  EXPECT_NE(out.find("       1  [info] ok: fine"), std::string::npos) << out;
 }
 
 TEST(TcpFlags, Names) {

@@ -44,8 +44,11 @@ TEST(Programs, EventLayoutHasNoHiddenPadding) {
   EXPECT_EQ(offsetof(skbtrail_packet, l4_proto), 50u);
   EXPECT_EQ(offsetof(skbtrail_drop_event, pid), 24u);
   EXPECT_EQ(offsetof(skbtrail_drop_event, comm), 48u);
-  EXPECT_EQ(offsetof(skbtrail_drop_event, pkt), 80u);
-  EXPECT_EQ(sizeof(skbtrail_drop_event), 136u);
+  EXPECT_EQ(offsetof(skbtrail_drop_event, nf_valid), 80u);
+  EXPECT_EQ(offsetof(skbtrail_drop_event, pkt), 84u);
+  EXPECT_EQ(sizeof(skbtrail_drop_event), 144u);
+  EXPECT_EQ(sizeof(skbtrail_rst_event), 120u);
+  EXPECT_EQ(offsetof(skbtrail_rst_event, pkt), 64u);
 }
 
 }  // namespace

@@ -1,0 +1,182 @@
+/* skbtrail rst: every TCP RST this host sends or receives, with the socket
+ * state, the process and the kernel stack that decided it.
+ *
+ * Runner -D flags besides the filter ones (see skbtrail_skb.bpf.h):
+ *   SKBTRAIL_RST_REASON_ARG   tcp_v{4,6}_send_reset / tcp_send_active_reset take
+ *                             an enum sk_rst_reason as argument 3 (6.10+)
+ *   SKBTRAIL_NF_RESET_SKB_ARG, SKBTRAIL_NF_RESET_HOOK_ARG  which arguments of
+ *                             nf_send_reset{,6} are the skb and the hook
+ *   SKBTRAIL_WANT_TP_SEND_RESET, SKBTRAIL_WANT_TP_RECEIVE_RESET  the tracepoint
+ *                             fallbacks are compiled in
+ *   SKBTRAIL_TP_SEND_RESET_REASON  tcp:tcp_send_reset has a reason field
+ *   SKBTRAIL_STACK_ENTRIES    size of the stack map
+ */
+#include "skbtrail_skb.bpf.h"
+
+#ifndef SKBTRAIL_BTF
+#include <net/inet_sock.h>
+#endif
+
+BPF_PERF_OUTPUT(rst_events);
+BPF_STACK_TRACE(rst_stacks, SKBTRAIL_STACK_ENTRIES);
+
+static __always_inline void skbtrail_swap_tuple(struct skbtrail_packet *p) {
+  __u32 word;
+  word = p->saddr[0]; p->saddr[0] = p->daddr[0]; p->daddr[0] = word;
+  word = p->saddr[1]; p->saddr[1] = p->daddr[1]; p->daddr[1] = word;
+  word = p->saddr[2]; p->saddr[2] = p->daddr[2]; p->daddr[2] = word;
+  word = p->saddr[3]; p->saddr[3] = p->daddr[3]; p->daddr[3] = word;
+  __u16 port = p->sport;
+  p->sport = p->dport;
+  p->dport = port;
+}
+
+/* The socket's own tuple: local address/port as source. */
+static __always_inline void skbtrail_read_sock(struct sock *sk, struct skbtrail_packet *pkt, __u8 *state) {
+  __u16 family = 0;
+  __u16 num = 0;
+  SKBTRAIL_READ(family, &sk->__sk_common.skc_family);
+  SKBTRAIL_READ(*state, (unsigned char *)&sk->__sk_common.skc_state);
+  SKBTRAIL_READ(num, &sk->__sk_common.skc_num);
+  SKBTRAIL_READ(pkt->dport, &sk->__sk_common.skc_dport);
+  pkt->sport = (num >> 8) | ((num & 0xff) << 8); /* skc_num is host order */
+  if (!num) {
+    /* Closing sockets are unhashed (skc_num = 0) before the RST goes out;
+     * inet_sport keeps the port. */
+    struct inet_sock *inet = (struct inet_sock *)sk;
+    SKBTRAIL_READ(pkt->sport, &inet->inet_sport);
+  }
+  pkt->l4_proto = SKBTRAIL_IPPROTO_TCP;
+  pkt->tcp_flags = 0x04;
+  if (family == 10 /* AF_INET6 */) {
+    pkt->l3_proto = ETH_P_IPV6;
+    SKBTRAIL_READ(pkt->saddr, &sk->__sk_common.skc_v6_rcv_saddr);
+    SKBTRAIL_READ(pkt->daddr, &sk->__sk_common.skc_v6_daddr);
+  } else {
+    pkt->l3_proto = ETH_P_IP;
+    SKBTRAIL_READ(pkt->saddr[0], &sk->__sk_common.skc_rcv_saddr);
+    SKBTRAIL_READ(pkt->daddr[0], &sk->__sk_common.skc_daddr);
+  }
+}
+
+static __always_inline __u32 skbtrail_sock_netns(struct sock *sk) {
+#if defined(CONFIG_NET_NS)
+  struct net *net = 0;
+  __u32 inum = 0;
+  SKBTRAIL_READ(net, &sk->__sk_common.skc_net.net);
+  if (net) SKBTRAIL_READ(inum, &net->ns.inum);
+  return inum;
+#else
+  return 0;
+#endif
+}
+
+/* Common tail: filters, context, stack, output. */
+static __always_inline int skbtrail_rst_submit(void *ctx, struct skbtrail_rst_event *ev) {
+  if (!skbtrail_packet_matches(&ev->pkt)) return 0;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  ev->pid = pid_tgid >> 32;
+  if (!skbtrail_context_matches(ev->pid, ev->netns)) return 0;
+  ev->ts_ns = bpf_ktime_get_ns();
+  ev->stack_id = rst_stacks.get_stackid(ctx, 0);
+  bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
+  rst_events.perf_submit(ctx, ev, sizeof(*ev));
+  return 0;
+}
+
+/* A RST answering a segment: the segment's tuple, reversed. */
+static __always_inline int skbtrail_rst_for_segment(void *ctx, __u8 source, struct sock *sk, struct sk_buff *skb,
+                                                    __u32 reason, __u8 has_reason, __u8 hook) {
+  struct skbtrail_rst_event ev = {};
+  ev.source = source;
+  ev.skbaddr = (__u64)skb;
+  ev.skaddr = (__u64)sk;
+  ev.reason = reason;
+  ev.has_reason = has_reason;
+  ev.hook = hook;
+  if (!skb || !skbtrail_read_packet(skb, &ev.pkt)) return 0;
+  skbtrail_swap_tuple(&ev.pkt);
+  ev.pkt.tcp_flags = 0x04;
+  ev.netns = skbtrail_skb_netns(skb);
+  if (sk) {
+    SKBTRAIL_READ(ev.state, (unsigned char *)&sk->__sk_common.skc_state);
+  }
+  return skbtrail_rst_submit(ctx, &ev);
+}
+
+/* A RST decided by a socket (abort) or received on it. */
+static __always_inline int skbtrail_rst_for_sock(void *ctx, __u8 source, struct sock *sk, __u32 reason,
+                                                 __u8 has_reason) {
+  struct skbtrail_rst_event ev = {};
+  if (!sk) return 0;
+  ev.source = source;
+  ev.skaddr = (__u64)sk;
+  ev.reason = reason;
+  ev.has_reason = has_reason;
+  skbtrail_read_sock(sk, &ev.pkt, &ev.state);
+  if (source == SKBTRAIL_RST_TCP_RESET || source == SKBTRAIL_RST_TP_RECEIVE_RESET) skbtrail_swap_tuple(&ev.pkt);
+  ev.netns = skbtrail_sock_netns(sk);
+  return skbtrail_rst_submit(ctx, &ev);
+}
+
+#ifdef SKBTRAIL_RST_REASON_ARG
+#define SKBTRAIL_RST_REASON(ctx) ((__u32)PT_REGS_PARM3(ctx)), 1
+#else
+#define SKBTRAIL_RST_REASON(ctx) 0, 0
+#endif
+
+int skbtrail_tcp_v4_send_reset(struct pt_regs *ctx) {
+  return skbtrail_rst_for_segment(ctx, SKBTRAIL_RST_TCP_V4_SEND_RESET, (struct sock *)PT_REGS_PARM1(ctx),
+                                  (struct sk_buff *)PT_REGS_PARM2(ctx), SKBTRAIL_RST_REASON(ctx), 0);
+}
+
+int skbtrail_tcp_v6_send_reset(struct pt_regs *ctx) {
+  return skbtrail_rst_for_segment(ctx, SKBTRAIL_RST_TCP_V6_SEND_RESET, (struct sock *)PT_REGS_PARM1(ctx),
+                                  (struct sk_buff *)PT_REGS_PARM2(ctx), SKBTRAIL_RST_REASON(ctx), 0);
+}
+
+int skbtrail_tcp_send_active_reset(struct pt_regs *ctx) {
+  return skbtrail_rst_for_sock(ctx, SKBTRAIL_RST_ACTIVE_RESET, (struct sock *)PT_REGS_PARM1(ctx),
+                               SKBTRAIL_RST_REASON(ctx));
+}
+
+#ifdef SKBTRAIL_NF_RESET_SKB_ARG
+#define SKBTRAIL_PARM_(n, ctx) PT_REGS_PARM##n(ctx)
+#define SKBTRAIL_PARM(n, ctx) SKBTRAIL_PARM_(n, ctx)
+int skbtrail_nf_send_reset(struct pt_regs *ctx) {
+  return skbtrail_rst_for_segment(ctx, SKBTRAIL_RST_NF_SEND_RESET, 0,
+                                  (struct sk_buff *)SKBTRAIL_PARM(SKBTRAIL_NF_RESET_SKB_ARG, ctx), 0, 0,
+                                  (__u8)SKBTRAIL_PARM(SKBTRAIL_NF_RESET_HOOK_ARG, ctx));
+}
+
+int skbtrail_nf_send_reset6(struct pt_regs *ctx) {
+  return skbtrail_rst_for_segment(ctx, SKBTRAIL_RST_NF_SEND_RESET6, 0,
+                                  (struct sk_buff *)SKBTRAIL_PARM(SKBTRAIL_NF_RESET_SKB_ARG, ctx), 0, 0,
+                                  (__u8)SKBTRAIL_PARM(SKBTRAIL_NF_RESET_HOOK_ARG, ctx));
+}
+#endif
+
+int skbtrail_tcp_reset(struct pt_regs *ctx) {
+  return skbtrail_rst_for_sock(ctx, SKBTRAIL_RST_TCP_RESET, (struct sock *)PT_REGS_PARM1(ctx), 0, 0);
+}
+
+#ifdef SKBTRAIL_WANT_TP_SEND_RESET
+TRACEPOINT_PROBE(tcp, tcp_send_reset) {
+  __u32 reason = 0;
+  __u8 has_reason = 0;
+#ifdef SKBTRAIL_TP_SEND_RESET_REASON
+  reason = args->reason;
+  has_reason = 1;
+#endif
+  struct sk_buff *skb = (struct sk_buff *)args->skbaddr;
+  struct sock *sk = (struct sock *)args->skaddr;
+  if (skb) return skbtrail_rst_for_segment(args, SKBTRAIL_RST_TP_SEND_RESET, sk, skb, reason, has_reason, 0);
+  return skbtrail_rst_for_sock(args, SKBTRAIL_RST_TP_SEND_RESET, sk, reason, has_reason);
+}
+#endif
+
+#ifdef SKBTRAIL_WANT_TP_RECEIVE_RESET
+TRACEPOINT_PROBE(tcp, tcp_receive_reset) {
+  return skbtrail_rst_for_sock(args, SKBTRAIL_RST_TP_RECEIVE_RESET, (struct sock *)args->skaddr, 0, 0);
+}
+#endif

@@ -1,0 +1,47 @@
+/* Makes a TCP connection end in a RST the way applications do, for the rst
+ * scenarios:
+ *   tcp_reset_helper unread PORT   the server closes without reading what the
+ *                                  client sent (RST: closed with unread data)
+ *   tcp_reset_helper linger0 PORT  the client closes with SO_LINGER {1,0}
+ *                                  (RST: abort)
+ * Everything happens on 127.0.0.1 inside the caller's network namespace. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int fail(const char *what) {
+  perror(what);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3 || (strcmp(argv[1], "unread") && strcmp(argv[1], "linger0"))) {
+    fprintf(stderr, "usage: %s unread|linger0 PORT\n", argv[0]);
+    return 2;
+  }
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[2]))};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int one = 1;
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(listener, (struct sockaddr *)&addr, sizeof(addr)) || listen(listener, 1)) return fail("listen");
+  int client = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(client, (struct sockaddr *)&addr, sizeof(addr))) return fail("connect");
+  int server = accept(listener, NULL, NULL);
+  if (server < 0) return fail("accept");
+  if (!strcmp(argv[1], "unread")) {
+    if (write(client, "request", 7) != 7) return fail("write");
+    usleep(200000); /* let the data arrive, unread */
+    close(server);
+  } else {
+    struct linger abort_on_close = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(client, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
+    close(client);
+  }
+  usleep(200000);
+  return 0;
+}
