@@ -76,11 +76,8 @@ DropReporter::Diagnosis DropReporter::diagnose(const skbtrail_drop_event& ev, co
     chain = ev.nf_hook < 5 ? kHookNames[ev.nf_hook] : fmt::format("hook{}", ev.nf_hook);
     f.values["hook"] = chain;
   }
-  f.vars = {{"saddr", packet_address(ev.pkt, true)},
-            {"daddr", packet_address(ev.pkt, false)},
-            {"sport", std::to_string(packet_port(ev.pkt, true))},
-            {"dport", std::to_string(packet_port(ev.pkt, false))},
-            {"netns", std::to_string(ev.netns)},
+  f.vars = packet_placeholders(ev.pkt);
+  f.vars.insert({{"netns", std::to_string(ev.netns)},
             {"reason", reason.empty() ? "-" : reason},
             {"reason_suffix", reason.empty() ? "" : " (reason " + reason + ")"},
             {"location", location},
@@ -88,7 +85,7 @@ DropReporter::Diagnosis DropReporter::diagnose(const skbtrail_drop_event& ev, co
             {"comm", std::string(fixed_string(ev.comm, sizeof(ev.comm)))},
             {"chain", chain},
             {"chain_suffix", ev.nf_valid ? fmt::format(" in the {} chain ({})", chain, ev.nf_pf == 10 ? "ipv6" : "ipv4")
-                                         : ""}};
+                                         : ""}});
   d.rule = rules_->match(f);
   if (d.rule) {
     d.cause = expand_placeholders(d.rule->cause, f.vars);
@@ -243,13 +240,7 @@ int run_drop(const DropOptions& options) {
   std::string& out = output.buffer();
   out = reporter.header();
 
-  auto handle_sample = [&](std::span<const uint8_t> sample) {
-    if (options.run.count && reporter.events() >= *options.run.count) return;
-    skbtrail_drop_event ev;
-    if (!decode_drop_event(sample, ev)) return;
-    reporter.append_event(out, ev, stacks.take(ev.stack_id));
-    if (options.run.count && reporter.events() >= *options.run.count) loop.stop("count reached");
-  };
+  const auto handle_sample = reporting_handler(loop, reporter, out, stacks, options.run.count, &decode_drop_event);
   auto flush = [&] { output.flush(); };
 
   PerfEventStream stream(loop, program.table_fd("drop_events"), options.run.perf_pages, handle_sample,

@@ -129,6 +129,13 @@ void append_json_packet(std::string& out, const skbtrail_packet& pkt) {
                    pkt.icmp_type, pkt.icmp_code, ntohs(pkt.icmp_id), ntohs(pkt.icmp_seq));
 }
 
+std::map<std::string, std::string> packet_placeholders(const skbtrail_packet& pkt) {
+  return {{"saddr", packet_address(pkt, true)},
+          {"daddr", packet_address(pkt, false)},
+          {"sport", std::to_string(packet_port(pkt, true))},
+          {"dport", std::to_string(packet_port(pkt, false))}};
+}
+
 std::string_view fixed_string(const char* data, size_t capacity) {
   return {data, ::strnlen(data, capacity)};
 }

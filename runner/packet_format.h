@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,9 @@ class MonotonicToWall {
 // ,"proto":..,"saddr":..,"daddr":..,"sport":..,"dport":..,"tcp_flags":..
 // (ICMP: icmp_type/code/id/seq): the packet's fields as JSON members.
 void append_json_packet(std::string& out, const skbtrail_packet& pkt);
+
+// {saddr} {daddr} {sport} {dport} for diagnosis rule texts.
+std::map<std::string, std::string> packet_placeholders(const skbtrail_packet& pkt);
 
 // Appends s as a JSON string literal (with quotes) to out.
 void append_json_string(std::string& out, std::string_view s);

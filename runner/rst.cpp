@@ -134,18 +134,15 @@ RuleFacts RstReporter::facts(const skbtrail_rst_event& ev, std::span<const uint6
     static constexpr const char* kHooks[] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"};
     f.values["hook"] = ev.hook < 5 ? kHooks[ev.hook] : fmt::format("hook{}", ev.hook);
   }
-  f.vars = {{"saddr", packet_address(ev.pkt, true)},
-            {"daddr", packet_address(ev.pkt, false)},
-            {"sport", std::to_string(packet_port(ev.pkt, true))},
-            {"dport", std::to_string(packet_port(ev.pkt, false))},
-            {"netns", std::to_string(ev.netns)},
+  f.vars = packet_placeholders(ev.pkt);
+  f.vars.insert({{"netns", std::to_string(ev.netns)},
             {"state", tcp_state_name(ev.state)},
             {"reason", reason.empty() ? "-" : reason},
             {"hook", f.values.count("hook") ? f.values["hook"] : "-"},
             {"comm", std::string(fixed_string(ev.comm, sizeof(ev.comm)))},
             {"pid", std::to_string(ev.pid)},
             {"caller", caller.empty() ? "-" : caller},
-            {"source", source}};
+            {"source", source}});
   return f;
 }
 
@@ -283,13 +280,7 @@ int run_rst(const RstOptions& options) {
   StackMap stacks(program.table_fd("rst_stacks"));
   BatchedOutput output(loop);
   std::string& out = output.buffer();
-  auto handle_sample = [&](std::span<const uint8_t> sample) {
-    if (options.run.count && reporter.events() >= *options.run.count) return;
-    skbtrail_rst_event ev;
-    if (!decode_rst_event(sample, ev)) return;
-    reporter.append_event(out, ev, stacks.take(ev.stack_id));
-    if (options.run.count && reporter.events() >= *options.run.count) loop.stop("count reached");
-  };
+  const auto handle_sample = reporting_handler(loop, reporter, out, stacks, options.run.count, &decode_rst_event);
   PerfEventStream stream(loop, program.table_fd("rst_events"), options.run.perf_pages, handle_sample,
                          [&](int cpu, uint64_t lost) { append_lost_line(out, options.run.json, cpu, lost); });
   stream.on_batch_end([&] { output.flush(); });

@@ -50,6 +50,20 @@ class StackMap {
   uint64_t frames_[kMaxDepth];
 };
 
+// The perf-sample handler every command uses: decode, stop at -c N, take the
+// event's stack, hand it to the reporter (which appends to its output).
+template <typename Event, typename Reporter, typename Loop>
+auto reporting_handler(Loop& loop, Reporter& reporter, std::string& out, StackMap& stacks,
+                       std::optional<uint64_t> count, bool (*decode)(std::span<const uint8_t>, Event&)) {
+  return [&loop, &reporter, &out, &stacks, count, decode](std::span<const uint8_t> sample) {
+    if (count && reporter.events() >= *count) return;
+    Event ev;
+    if (!decode(sample, ev)) return;
+    reporter.append_event(out, ev, stacks.take(ev.stack_id));
+    if (count && reporter.events() >= *count) loop.stop("count reached");
+  };
+}
+
 // "    func+0xoff\n" per frame.
 void append_stack_text(std::string& out, const AddressNamer& names, std::span<const uint64_t> stack);
 // ,"stack":["func+0xoff",...] (nothing for an empty stack).

@@ -327,13 +327,7 @@ int run_trace(const TraceOptions& options) {
   StackMap stacks((options.callstack || options.dropstack) ? program.table_fd("trace_stacks") : -1);
   BatchedOutput output(loop);
   std::string& out = output.buffer();
-  auto handle_sample = [&](std::span<const uint8_t> sample) {
-    if (options.run.count && reporter.events() >= *options.run.count) return;
-    skbtrail_trace_event ev;
-    if (!decode_trace_event(sample, ev)) return;
-    reporter.append_event(out, ev, stacks.take(ev.stack_id));
-    if (options.run.count && reporter.events() >= *options.run.count) loop.stop("count reached");
-  };
+  const auto handle_sample = reporting_handler(loop, reporter, out, stacks, options.run.count, &decode_trace_event);
   auto flush = [&] { output.flush(); };
   PerfEventStream stream(loop, program.table_fd("trace_events"), options.run.perf_pages, handle_sample,
                          [&](int cpu, uint64_t lost) { reporter.append_lost(out, cpu, lost); });
