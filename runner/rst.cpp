@@ -243,6 +243,8 @@ int run_rst(const RstOptions& options) {
   auto usable = [&](const ProbeSpec& spec) {
     return !unavailable_reason(spec.choices.front(), session.kernel, &kallsyms).has_value();
   };
+  // specs[0..2] are the three sending functions tcp:tcp_send_reset covers;
+  // specs[3] is tcp_reset, which tcp:tcp_receive_reset covers.
   const bool any_sender = std::any_of(specs.begin(), specs.begin() + 3, usable);
   const bool tp_send = !any_sender && session.kernel.has_tracepoint("tcp", "tcp_send_reset");
   const bool tp_receive = !usable(specs[3]) && session.kernel.has_tracepoint("tcp", "tcp_receive_reset");
