@@ -1,5 +1,5 @@
 // A bundled BPF program compiled by BCC for this kernel. Destroying it
-// detaches every probe (BCC's destructor does that; calling detach_all()
+// detaches every probe (BCC's destructor does that; detaching all by hand
 // ourselves double-frees in BCC 0.26).
 #pragma once
 
