@@ -81,5 +81,24 @@ TEST(DropHost, TextModeWithStackNamesTheReceivePath) {
   EXPECT_NE(r.out.find("--- 2 drops ---"), std::string::npos) << r.out;
 }
 
+TEST(DropHost, ClosedOutputPipeEndsTheRunCleanly) {
+  require_kernel();
+  // `skbtrail drop | head -1`: once head is gone the next write fails and
+  // skbtrail must stop (exit 0), not hang with probes attached.
+  char dir[] = "/tmp/skbtrail-pipe-XXXXXX";
+  ::mkdtemp(dir);
+  const std::string t(dir);
+  const auto r = run_shell("exec unshare --net bash -c '\n"
+                           "ip link set lo up\n"
+                           "( " + skbtrail() + " drop --dport 9 --json --no-summary 2>" + t + "/err; echo $? > " + t +
+                           "/rc ) | head -n 1 > " + t + "/out &\n"
+                           "for i in $(seq 1 600); do grep -q attached " + t + "/err 2>/dev/null && break; sleep 0.1; done\n"
+                           "for i in $(seq 1 20); do timeout 2 bash -c \"exec 3<>/dev/tcp/127.0.0.1/9\" 2>/dev/null; "
+                           "[ -s " + t + "/rc ] && break; sleep 0.3; done\n"
+                           "wait; cat " + t + "/rc'", 120);
+  std::filesystem::remove_all(t);
+  EXPECT_EQ(r.out, "0\n") << r.out << r.err;
+}
+
 }  // namespace
 }  // namespace skbtrail::test

@@ -237,6 +237,23 @@ TEST_F(Fixtures, BadInputGetsClearErrors) {
   EXPECT_NE(message([&] { KernelSymbols k(garbage); }).find("not an ELF file"), std::string::npos);
 }
 
+TEST_F(Fixtures, RawAddressesLoseTheKaslrSlide) {
+  KernelSymbolsOptions options;
+  options.vmlinux = (dir_ / "vmlinux5").string();
+  KernelSymbols kernel(options);
+  const uint64_t slide = 0x1e000000;  // a multiple of 2 MiB, as KASLR picks
+  kernel.set_runtime_text(0xffffffff81000000 + slide, kernel.vmlinux().build_id());
+  EXPECT_EQ(kernel.slide(), slide);
+  FrameRef raw;
+  raw.address = 0xffffffff81000004 + slide;
+  const auto r = kernel.resolve(raw, {});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].header, "outer+0x4/0x30:");
+  EXPECT_EQ(r[0].chain.front().function, "leaf");
+  // Another kernel's build id: the slide would point at the wrong code.
+  EXPECT_THROW(kernel.set_runtime_text(0xffffffff81000000 + slide, "00ff"), SymbolizeError);
+}
+
 TEST_F(Fixtures, RunnerStacksAndLocationsGetFileAndLine) {
   // What drop/trace --symbolize print: kallsyms names, then the source.
   std::istringstream in("ffffffff81000000 T outer\nffffffff81000040 T call_a\n");
