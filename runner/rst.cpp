@@ -159,13 +159,12 @@ void RstReporter::append_event(std::string& out, const skbtrail_rst_event& ev, s
   ++count.second;
 
   // Evidence: the source, the key frame (the caller) with its address, reason and state.
+  // facts() already named every frame: find the caller's among them.
   std::string key_frame;
   const std::string& caller = f.values.at("caller");
-  for (const uint64_t ip : stack)
-    if (function_of(names_.kallsyms().describe(ip)) == caller && !caller.empty()) {
-      key_frame = names_.describe(ip, true);
-      break;
-    }
+  if (!caller.empty())
+    if (const auto it = std::find(f.stack.begin(), f.stack.end(), caller); it != f.stack.end())
+      key_frame = names_.describe(stack[static_cast<size_t>(it - f.stack.begin())], true);
   std::string evidence = fmt::format("{} {}", f.values.at("source"), ev.skaddr ? "on a socket" : "with no socket");
   if (!key_frame.empty()) evidence += ", called from " + key_frame;
   if (ev.has_reason) evidence += ", reason " + f.values.at("reason");

@@ -24,11 +24,16 @@ std::span<const uint64_t> StackMap::take(int32_t stack_id) {
 }
 
 std::string AddressNamer::describe(uint64_t address, bool return_address) const {
+  if (!symbols_) return kallsyms_.describe(address);
+  auto& cache = annotated_[return_address ? 1 : 0];
+  if (const auto it = cache.find(address); it != cache.end()) return it->second;
   std::string name = kallsyms_.describe(address);
-  if (!symbols_ || !kallsyms_.lookup(address)) return name;
-  symbolize::Options options;
-  options.return_address = return_address;
-  return symbols_->annotate(name, options);
+  if (kallsyms_.lookup(address)) {
+    symbolize::Options options;
+    options.return_address = return_address;
+    name = symbols_->annotate(name, options);
+  }
+  return cache.emplace(address, std::move(name)).first->second;
 }
 
 std::unique_ptr<symbolize::KernelSymbols> open_symbols_or_explain(const std::optional<std::string>& request,

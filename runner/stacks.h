@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 namespace skbtrail {
 
@@ -29,6 +30,9 @@ class AddressNamer {
  private:
   const Kallsyms& kallsyms_;
   symbolize::KernelSymbols* symbols_;
+  // Stacks repeat: a DWARF lookup per distinct (address, return) pair, not
+  // per event.
+  mutable std::unordered_map<uint64_t, std::string> annotated_[2];
 };
 
 // --symbolize[=VMLINUX]: the kernel's debug info, or nullptr after saying once
