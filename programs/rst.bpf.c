@@ -10,15 +10,75 @@
  *                             fallbacks are compiled in
  *   SKBTRAIL_TP_SEND_RESET_REASON  tcp:tcp_send_reset has a reason field
  *   SKBTRAIL_STACK_ENTRIES    size of the stack map
+ *   SKBTRAIL_CT_INVALID       also kprobe nf_ct_l4proto_log_invalid, so a RST
+ *                             answering a conntrack-INVALID segment carries
+ *                             the entry (and its NAT) the segment lost
+ *   SKBTRAIL_CT_LOG_FMT_ARG   which argument of it is the format (4 from 5.16,
+ *                             when the hook state was added; 3 before)
  */
 #include "skbtrail_skb.bpf.h"
 
 #ifndef SKBTRAIL_BTF
 #include <net/inet_sock.h>
+#include <net/dst.h>
+#ifdef SKBTRAIL_CT_INVALID
+#include <net/netfilter/nf_conntrack.h>
+#endif
 #endif
 
 BPF_PERF_OUTPUT(rst_events);
 BPF_STACK_TRACE(rst_stacks, SKBTRAIL_STACK_ENTRIES);
+
+#define SKBTRAIL_PARM_(n, ctx) PT_REGS_PARM##n(ctx)
+#define SKBTRAIL_PARM(n, ctx) SKBTRAIL_PARM_(n, ctx)
+
+#ifdef SKBTRAIL_CT_INVALID
+/* Segments conntrack called INVALID, by skb address, until the RST that
+ * answers them (or LRU eviction: most INVALID segments get no RST). */
+BPF_TABLE("lru_hash", __u64, struct skbtrail_ct_invalid, ct_invalid, 1024);
+
+static __always_inline void skbtrail_read_ct_tuple(struct nf_conntrack_tuple *t, struct skbtrail_ct_tuple *out) {
+  SKBTRAIL_READ(out->saddr, &t->src.u3.all);
+  SKBTRAIL_READ(out->daddr, &t->dst.u3.all);
+  SKBTRAIL_READ(out->sport, &t->src.u.all);
+  SKBTRAIL_READ(out->dport, &t->dst.u.all);
+}
+
+/* nf_ct_l4proto_log_invalid(skb, ct, [state,] fmt, ...): called for every
+ * segment a protocol tracker rejects, before the log sysctl is checked. The
+ * TCP tracker passes "%pV" with a struct va_format (6.x) or "%s" with the
+ * text (older); the first word of a va_format is the text. */
+int skbtrail_ct_log_invalid(struct pt_regs *ctx) {
+  struct skbtrail_ct_invalid info = {};
+  __u64 skb = (__u64)PT_REGS_PARM1(ctx);
+  struct nf_conn *ct = (struct nf_conn *)PT_REGS_PARM2(ctx);
+  if (!skb || !ct) return 0;
+  skbtrail_read_ct_tuple(&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, &info.orig);
+  skbtrail_read_ct_tuple(&ct->tuplehash[IP_CT_DIR_REPLY].tuple, &info.reply);
+  unsigned long status = 0;
+  SKBTRAIL_READ(status, &ct->status);
+  info.status = (__u32)status;
+  __u16 l3num = 0;
+  SKBTRAIL_READ(l3num, &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.src.l3num);
+  info.family = (__u8)l3num;
+  info.valid = 1;
+  const char *fmt = (const char *)SKBTRAIL_PARM(SKBTRAIL_CT_LOG_FMT_ARG, ctx);
+  char head[4] = {};
+  SKBTRAIL_READ(head, fmt);
+  const void *first = (const void *)SKBTRAIL_PARM(SKBTRAIL_CT_LOG_ARGS_ARG, ctx);
+  if (head[0] == '%' && head[1] == 'p' && head[2] == 'V' && head[3] == 0) {
+    const char *words = 0;
+    SKBTRAIL_READ(words, first); /* struct va_format: fmt comes first */
+    SKBTRAIL_READ_STR(info.message, sizeof(info.message), words);
+  } else if (head[0] == '%' && head[1] == 's' && head[2] == 0) {
+    SKBTRAIL_READ_STR(info.message, sizeof(info.message), first);
+  } else {
+    SKBTRAIL_READ_STR(info.message, sizeof(info.message), fmt);
+  }
+  ct_invalid.update(&skb, &info);
+  return 0;
+}
+#endif
 
 static __always_inline void skbtrail_swap_tuple(struct skbtrail_packet *p) {
   __u32 word;
@@ -71,9 +131,8 @@ static __always_inline __u32 skbtrail_sock_netns(struct sock *sk) {
 #endif
 }
 
-/* Common tail: filters, context, stack, output. */
+/* Common tail (the packet filter ran already): context filters, stack, output. */
 static __always_inline int skbtrail_rst_submit(void *ctx, struct skbtrail_rst_event *ev) {
-  if (!skbtrail_packet_matches(&ev->pkt)) return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   ev->pid = pid_tgid >> 32;
   if (!skbtrail_context_matches(ev->pid, ev->netns)) return 0;
@@ -96,11 +155,25 @@ static __always_inline int skbtrail_rst_for_segment(void *ctx, __u8 source, stru
   ev.hook = hook;
   if (!skb || !skbtrail_read_packet(skb, &ev.pkt)) return 0;
   skbtrail_swap_tuple(&ev.pkt);
+  /* --tcp-flags matches the segment answered (S: RSTs answering SYNs). */
+  ev.segment_flags = ev.pkt.tcp_flags;
+  if (!skbtrail_packet_matches(&ev.pkt)) return 0;
   ev.pkt.tcp_flags = 0x04;
+  __u32 ifindex = 0;
+  skbtrail_skb_device(skb, &ifindex, ev.ifname);
+  if (!skbtrail_ifname_matches(ev.ifname)) return 0;
   ev.netns = skbtrail_skb_netns(skb);
   if (sk) {
     SKBTRAIL_READ(ev.state, (unsigned char *)&sk->__sk_common.skc_state);
   }
+#ifdef SKBTRAIL_CT_INVALID
+  __u64 key = (__u64)skb;
+  struct skbtrail_ct_invalid *info = ct_invalid.lookup(&key);
+  if (info) {
+    ev.ct = *info;
+    ct_invalid.delete(&key);
+  }
+#endif
   return skbtrail_rst_submit(ctx, &ev);
 }
 
@@ -115,6 +188,16 @@ static __always_inline int skbtrail_rst_for_sock(void *ctx, __u8 source, struct 
   ev.has_reason = has_reason;
   skbtrail_read_sock(sk, &ev.pkt, &ev.state);
   if (source == SKBTRAIL_RST_TCP_RESET || source == SKBTRAIL_RST_TP_RECEIVE_RESET) skbtrail_swap_tuple(&ev.pkt);
+  if (!skbtrail_packet_matches(&ev.pkt)) return 0;
+  /* No segment here: the device is the one the socket's route uses. */
+  struct dst_entry *dst = 0;
+  SKBTRAIL_READ(dst, &sk->sk_dst_cache);
+  if (dst) {
+    struct net_device *dev = 0;
+    SKBTRAIL_READ(dev, &dst->dev);
+    if (dev) SKBTRAIL_READ_STR(ev.ifname, SKBTRAIL_IFNAMSIZ, dev->name);
+  }
+  if (!skbtrail_ifname_matches(ev.ifname)) return 0;
   ev.netns = skbtrail_sock_netns(sk);
   return skbtrail_rst_submit(ctx, &ev);
 }
@@ -141,8 +224,6 @@ int skbtrail_tcp_send_active_reset(struct pt_regs *ctx) {
 }
 
 #ifdef SKBTRAIL_NF_RESET_SKB_ARG
-#define SKBTRAIL_PARM_(n, ctx) PT_REGS_PARM##n(ctx)
-#define SKBTRAIL_PARM(n, ctx) SKBTRAIL_PARM_(n, ctx)
 int skbtrail_nf_send_reset(struct pt_regs *ctx) {
   return skbtrail_rst_for_segment(ctx, SKBTRAIL_RST_NF_SEND_RESET, 0,
                                   (struct sk_buff *)SKBTRAIL_PARM(SKBTRAIL_NF_RESET_SKB_ARG, ctx), 0, 0,

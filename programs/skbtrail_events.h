@@ -97,6 +97,28 @@ struct skbtrail_trace_event {
 #define SKBTRAIL_RST_TP_SEND_RESET 6    /* tcp:tcp_send_reset tracepoint */
 #define SKBTRAIL_RST_TP_RECEIVE_RESET 7 /* tcp:tcp_receive_reset tracepoint */
 
+/* One conntrack tuple as the runner prints it (ports in network order). */
+struct skbtrail_ct_tuple {
+  __u32 saddr[4];
+  __u32 daddr[4];
+  __u16 sport;
+  __u16 dport;
+};
+
+/* Conntrack's verdict on the segment a RST answers, when conntrack called
+ * that segment INVALID (nf_ct_l4proto_log_invalid): the entry it belonged to
+ * and conntrack's own words. An INVALID segment loses its conntrack entry,
+ * so NAT is neither applied nor reversed for it. */
+struct skbtrail_ct_invalid {
+  struct skbtrail_ct_tuple orig;  /* the entry's original direction */
+  struct skbtrail_ct_tuple reply; /* its reply direction (shows the NAT) */
+  __u32 status;                   /* enum ip_conntrack_status bits */
+  __u8 valid;                     /* 1: the rest is set */
+  __u8 family;                    /* 2 = IPv4, 10 = IPv6 */
+  __u8 pad[2];
+  char message[64];               /* e.g. "SEQ is over the upper bound ..." */
+};
+
 /* One RST sent or received (skbtrail rst). pkt holds the RST's own tuple
  * (source = the host that sends it); for resets answering a segment the
  * BPF side swaps the segment's tuple. */
@@ -112,9 +134,12 @@ struct skbtrail_rst_event {
   __u8 state;   /* TCP state of the socket, 0 without one */
   __u8 has_reason;
   __u8 hook;    /* netfilter REJECT: the hook (chain) it ran in */
-  __u8 pad[4];
+  __u8 segment_flags; /* TCP flags of the segment answered, 0 for socket resets */
+  __u8 pad[3];
   char comm[SKBTRAIL_COMM_LEN];
+  char ifname[SKBTRAIL_IFNAMSIZ]; /* the segment's device, or the socket's route device */
   struct skbtrail_packet pkt;
+  struct skbtrail_ct_invalid ct;
 };
 
 #endif /* SKBTRAIL_EVENTS_H */

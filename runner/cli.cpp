@@ -290,11 +290,27 @@ reason (5.17+) and location. Functions missing on this kernel are named once
 at start and skipped; without kprobes, tracepoint hops stand in.
 )";
 
+// --ifname and --tcp-flags: only trace and rst read the device and the flags.
+po::options_description device_options(const char* ifname_help, const char* flags_help) {
+  po::options_description device("device and flags");
+  device.add_options()
+      ("ifname", po::value<std::string>()->value_name("DEV"), ifname_help)
+      ("tcp-flags", po::value<std::string>()->value_name("SAFRPU"), flags_help);
+  return device;
+}
+
+void apply_device_options(const po::variables_map& vm, PacketFilter& filter) {
+  if (vm.count("ifname")) filter.ifname = parse_ifname_option(text_of(vm, "ifname"));
+  if (vm.count("tcp-flags")) {
+    filter.tcp_flags = parse_tcp_flags_option(text_of(vm, "tcp-flags"));
+    if (filter.proto != L4Protocol::Any && filter.proto != L4Protocol::Tcp)
+      throw UsageError("--tcp-flags with a non-TCP --proto: nothing can match (use --proto tcp)");
+  }
+}
+
 Command parse_trace(const std::vector<std::string>& args) {
   po::options_description trace("trace");
   trace.add_options()
-      ("ifname", po::value<std::string>()->value_name("DEV"), "only packets on this device")
-      ("tcp-flags", po::value<std::string>()->value_name("SAFRPU"), "only TCP segments with any of these flags")
       ("icmpid", po::value<std::string>()->value_name("ID"), "only ICMP echo with this id")
       ("iptable", po::bool_switch(), "iptables (legacy) verdicts per table and chain via ipt_do_table")
       ("callstack", po::bool_switch(), "kernel stack on every event")
@@ -308,7 +324,11 @@ Command parse_trace(const std::vector<std::string>& args) {
       ("exclude", po::value<std::string>()->value_name("a,b"), "leave these hops out")
       ("list-probes", po::bool_switch(), "print the hop list and exit");
   po::options_description all;
-  all.add(filter_options()).add(trace).add(run_options()).add(kernel_options());
+  all.add(filter_options())
+      .add(device_options("only packets on this device", "only TCP segments with any of these flags"))
+      .add(trace)
+      .add(run_options())
+      .add(kernel_options());
   const auto vm = parse("trace", args, all);
   if (vm.count("help"))
     return ShowText{help_text("usage: skbtrail trace [OPTIONS]\n\nEvery kernel function a matching packet passes, "
@@ -317,16 +337,7 @@ Command parse_trace(const std::vector<std::string>& args) {
   TraceOptions o;
   o.filter = packet_filter(vm);
   o.run = run_opts(vm);
-  if (vm.count("ifname")) {
-    o.ifname = text_of(vm, "ifname");
-    if (o.ifname.empty() || o.ifname.size() > 15)
-      throw UsageError(fmt::format("--ifname '{}': a device name is 1-15 characters (e.g. --ifname eth0)", o.ifname));
-  }
-  if (vm.count("tcp-flags")) {
-    o.tcp_flags = parse_tcp_flags_option(text_of(vm, "tcp-flags"));
-    if (o.filter.proto != L4Protocol::Any && o.filter.proto != L4Protocol::Tcp)
-      throw UsageError("--tcp-flags with a non-TCP --proto: nothing can match (use --proto tcp)");
-  }
+  apply_device_options(vm, o.filter);
   if (vm.count("icmpid")) {
     o.icmp_id = parse_port_option("--icmpid", text_of(vm, "icmpid"));
     if (o.filter.proto == L4Protocol::Tcp || o.filter.proto == L4Protocol::Udp)
@@ -406,11 +417,19 @@ Command parse_rst(const std::vector<std::string>& args) {
       ("stack", po::bool_switch(), "print the whole kernel stack of every RST")
       ("no-summary", po::bool_switch(), "no analysis result at exit");
   po::options_description all;
-  all.add(filter_options()).add(rst).add(run_options()).add(kernel_options());
+  all.add(filter_options())
+      .add(device_options("only RSTs answering a segment that came in on DEV (socket resets: the device of "
+                          "the socket's route)",
+                          "only RSTs answering a segment with any of these flags (S: answers to SYNs); socket "
+                          "resets match R"))
+      .add(rst)
+      .add(run_options())
+      .add(kernel_options());
   const auto vm = parse("rst", args, all);
   if (vm.count("help")) {
     std::string causes = "\ncauses it knows (scripts/rst.rules, first match wins):\n";
-    for (const auto& rule : RuleSet::load("rst.rules", {}).rules())
+    const RuleSet built_in = RuleSet::load("rst.rules", {});  // named: a temporary would die before the loop
+    for (const auto& rule : built_in.rules())
       causes += fmt::format("  [{}] {}: {}\n", rule.name, rule.level, rule.cause.substr(0, rule.cause.find(':')));
     return ShowText{help_text("usage: skbtrail rst [OPTIONS]\n\nEvery TCP RST this host sends or receives "
                               "(tcp_v4/v6_send_reset, tcp_send_active_reset, nf_send_reset for REJECT, tcp_reset; "
@@ -423,10 +442,13 @@ Command parse_rst(const std::vector<std::string>& args) {
                     "  skbtrail rst -P 8080 --stack          RSTs on port 8080 with their stacks\n"
                     "  skbtrail rst --json -c 1 --dport 9    the first RST answering port 9, as JSON\n"
                     "  skbtrail rst --rules my.rules         your own causes first\n"
-                    "  skbtrail rst --symbolize              the key frame with file:line\n"};
+                    "  skbtrail rst --symbolize              the key frame with file:line\n"
+                    "  skbtrail rst --tcp-flags S            only RSTs answering SYNs (closed ports, REJECT)\n"
+                    "  skbtrail rst --ifname eth0            only RSTs for segments that came in on eth0\n"};
   }
   RstOptions o;
   o.filter = packet_filter(vm);
+  apply_device_options(vm, o.filter);
   o.run = run_opts(vm);
   if (vm.count("rules")) o.rule_files = vm["rules"].as<std::vector<std::string>>();
   o.stack = vm["stack"].as<bool>();

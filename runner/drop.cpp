@@ -75,6 +75,9 @@ DropReporter::Diagnosis DropReporter::diagnose(const skbtrail_drop_event& ev, co
   if (ev.nf_valid) {
     chain = ev.nf_hook < 5 ? kHookNames[ev.nf_hook] : fmt::format("hook{}", ev.nf_hook);
     f.values["hook"] = chain;
+    // nf_hook_slow frees the skb itself only for an NF_DROP verdict (REJECT
+    // too); other frees inside a hook (defrag, a stolen skb) are not verdicts.
+    if (f.values["location"] == "nf_hook_slow") f.values["verdict"] = "DROP";
   }
   f.vars = packet_placeholders(ev.pkt);
   f.vars.insert({{"netns", std::to_string(ev.netns)},

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -10,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include "runner/errors.h"
+#include "runner/packet_format.h"
 
 namespace skbtrail {
 
@@ -34,7 +36,8 @@ std::optional<IpAddress> parse_ip_address(std::string_view text) {
 }
 
 bool PacketFilter::empty() const {
-  return !addr && !saddr && !daddr && !port && !sport && !dport && proto == L4Protocol::Any && !pid && !netns;
+  return !addr && !saddr && !daddr && !port && !sport && !dport && proto == L4Protocol::Any && !pid && !netns &&
+         ifname.empty() && !tcp_flags;
 }
 
 IpAddress parse_address_option(std::string_view option, std::string_view text) {
@@ -117,6 +120,32 @@ void add_port(std::vector<std::string>& flags, std::string_view name, uint16_t p
 
 }  // namespace
 
+uint8_t parse_tcp_flags_option(std::string_view text) {
+  uint8_t mask = 0;
+  for (const char c : text) {
+    switch (c) {
+      case 'F': mask |= 0x01; break;
+      case 'S': mask |= 0x02; break;
+      case 'R': mask |= 0x04; break;
+      case 'P': mask |= 0x08; break;
+      case 'A': mask |= 0x10; break;
+      case 'U': mask |= 0x20; break;
+      default:
+        throw UsageError(fmt::format("--tcp-flags '{}': use letters from SAFRPU (S=SYN A=ACK F=FIN R=RST P=PSH "
+                                     "U=URG), e.g. --tcp-flags SR",
+                                     text));
+    }
+  }
+  if (!mask) throw UsageError("--tcp-flags '': give at least one of SAFRPU");
+  return mask;
+}
+
+std::string parse_ifname_option(std::string_view text) {
+  if (text.empty() || text.size() > 15)
+    throw UsageError(fmt::format("--ifname '{}': a device name is 1-15 characters (e.g. --ifname eth0)", text));
+  return std::string(text);
+}
+
 std::vector<std::string> filter_cflags(const PacketFilter& f) {
   std::vector<std::string> flags;
   int family = 0;
@@ -140,6 +169,16 @@ std::vector<std::string> filter_cflags(const PacketFilter& f) {
   if (f.dport) add_port(flags, "DPORT", *f.dport);
   if (f.pid) flags.push_back(fmt::format("-DSKBTRAIL_F_PID={}U", *f.pid));
   if (f.netns) flags.push_back(fmt::format("-DSKBTRAIL_F_NETNS={}U", *f.netns));
+  if (!f.ifname.empty()) {
+    // Two words compared in BPF without a loop (skbtrail_ifname_matches).
+    char name[16] = {};
+    std::memcpy(name, f.ifname.data(), std::min<size_t>(f.ifname.size(), 15));
+    uint64_t words[2];
+    std::memcpy(words, name, sizeof(words));
+    flags.push_back(fmt::format("-DSKBTRAIL_F_IFNAME0=0x{:016x}ULL", words[0]));
+    flags.push_back(fmt::format("-DSKBTRAIL_F_IFNAME1=0x{:016x}ULL", words[1]));
+  }
+  if (f.tcp_flags) flags.push_back(fmt::format("-DSKBTRAIL_F_TCPFLAGS={}", f.tcp_flags));
   return flags;
 }
 
@@ -154,6 +193,8 @@ std::string describe(const PacketFilter& f) {
   if (f.proto != L4Protocol::Any) parts.push_back(fmt::format("proto {}", proto_name(f.proto)));
   if (f.pid) parts.push_back(fmt::format("pid {}", *f.pid));
   if (f.netns) parts.push_back(fmt::format("netns {}", *f.netns));
+  if (!f.ifname.empty()) parts.push_back("ifname " + f.ifname);
+  if (f.tcp_flags) parts.push_back("tcp flags any of " + tcp_flags_text(f.tcp_flags));
   return parts.empty() ? "none" : fmt::format("{}", fmt::join(parts, ", "));
 }
 

@@ -30,6 +30,9 @@ struct PacketFilter {
   L4Protocol proto = L4Protocol::Any;
   std::optional<uint32_t> pid;
   std::optional<uint32_t> netns;
+  // Only for commands that read the device and the flags (trace, rst).
+  std::string ifname;     // --ifname
+  uint8_t tcp_flags = 0;  // --tcp-flags SAFRPU: any of them
 
   bool empty() const;
 };
@@ -39,6 +42,8 @@ IpAddress parse_address_option(std::string_view option, std::string_view text);
 uint16_t parse_port_option(std::string_view option, std::string_view text);
 L4Protocol parse_proto_option(std::string_view text);
 uint32_t parse_u32_option(std::string_view option, std::string_view text);
+uint8_t parse_tcp_flags_option(std::string_view text);  // "SA" -> SYN|ACK
+std::string parse_ifname_option(std::string_view text);
 
 // Rejects combinations that can never match (an IPv4 source with an IPv6
 // destination, a port with ICMP).

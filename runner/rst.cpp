@@ -30,7 +30,7 @@ const char* const kSourceNames[] = {"tcp_v4_send_reset", "tcp_v6_send_reset", "t
 
 const char* rst_source_name(uint8_t source) { return source < 8 ? kSourceNames[source] : "?"; }
 
-std::vector<ProbeSpec> rst_probes(bool want_nf) {
+std::vector<ProbeSpec> rst_probes(bool want_nf, bool want_conntrack) {
   // Kprobes first (they give the caller); the tracepoints stand in on
   // kernels without kprobes. tcp_send_reset's tracepoint covers the three
   // sending functions, so it is attached only when none of them attached.
@@ -49,11 +49,17 @@ std::vector<ProbeSpec> rst_probes(bool want_nf) {
     specs.push_back({"nf_send_reset", {{ProbeKind::Kprobe, "nf_send_reset", "skbtrail_nf_send_reset"}}, false});
     specs.push_back({"nf_send_reset6", {{ProbeKind::Kprobe, "nf_send_reset6", "skbtrail_nf_send_reset6"}}, false});
   }
+  // Not a RST source: evidence for the ones answering conntrack-INVALID segments.
+  if (want_conntrack)
+    specs.push_back({"nf_ct_l4proto_log_invalid",
+                     {{ProbeKind::Kprobe, "nf_ct_l4proto_log_invalid", "skbtrail_ct_log_invalid"}},
+                     false});
   return specs;
 }
 
 std::vector<std::string> rst_program_cflags(const RstOptions& options, const KernelInfo& kernel,
-                                            const TracepointFormat* send_reset_format, bool tp_send, bool tp_receive) {
+                                            const TracepointFormat* send_reset_format, bool tp_send, bool tp_receive,
+                                            bool want_conntrack) {
   std::vector<std::string> flags = filter_cflags(options.filter);
   flags.push_back(fmt::format("-DSKBTRAIL_STACK_ENTRIES={}", kStackEntries));
   const uint32_t v = kernel.version_code;
@@ -74,6 +80,13 @@ std::vector<std::string> rst_program_cflags(const RstOptions& options, const Ker
   if (tp_send && send_reset_format && send_reset_format->field("reason"))
     flags.push_back("-DSKBTRAIL_TP_SEND_RESET_REASON=1");
   if (tp_receive) flags.push_back("-DSKBTRAIL_WANT_TP_RECEIVE_RESET=1");
+  if (want_conntrack) {
+    // nf_ct_l4proto_log_invalid(skb, ct, state, fmt, ...) since 5.16, (skb, ct, fmt, ...) before.
+    const bool has_state = v == 0 || v >= kernel_version(5, 16, 0);
+    flags.push_back("-DSKBTRAIL_CT_INVALID=1");
+    flags.push_back(fmt::format("-DSKBTRAIL_CT_LOG_FMT_ARG={}", has_state ? 4 : 3));
+    flags.push_back(fmt::format("-DSKBTRAIL_CT_LOG_ARGS_ARG={}", has_state ? 5 : 4));
+  }
   return flags;
 }
 
@@ -93,6 +106,39 @@ std::string tcp_state_name(uint8_t state) {
 }
 
 namespace {
+
+// enum ip_conntrack_status bits (uapi, stable since 2.6).
+constexpr uint32_t kConntrackSrcNat = 1u << 4;
+constexpr uint32_t kConntrackDstNat = 1u << 5;
+
+std::string conntrack_tuple_text(const skbtrail_ct_tuple& t, uint8_t family) {
+  skbtrail_packet pkt{};
+  std::memcpy(pkt.saddr, t.saddr, sizeof(pkt.saddr));
+  std::memcpy(pkt.daddr, t.daddr, sizeof(pkt.daddr));
+  pkt.sport = t.sport;
+  pkt.dport = t.dport;
+  pkt.l3_proto = family == 10 ? 0x86dd : 0x0800;
+  pkt.l4_proto = 6;
+  return packet_tuple(pkt);
+}
+
+// The tracker's words are a printf format on newer kernels ("SEQ is over
+// upper bound %u (...)"); the values are not in reach, so drop the
+// conversions rather than print them raw.
+std::string conntrack_message(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < text.size() && std::strchr("0123456789.-+ #lhzjt", text[j])) ++j;
+    i = j;  // skips the conversion letter too
+    if (!out.empty() && out.back() == ' ' && i + 1 < text.size() && text[i + 1] == ' ') out.pop_back();
+  }
+  return out.empty() ? "no reason given" : out;
+}
 
 std::string function_of(const std::string& frame) { return frame.substr(0, frame.find('+')); }
 
@@ -134,7 +180,17 @@ RuleFacts RstReporter::facts(const skbtrail_rst_event& ev, std::span<const uint6
     static constexpr const char* kHooks[] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"};
     f.values["hook"] = ev.hook < 5 ? kHooks[ev.hook] : fmt::format("hook{}", ev.hook);
   }
+  if (ev.ct.valid) {
+    f.values["conntrack"] = "invalid";
+    f.values["nat"] = (ev.ct.status & kConntrackDstNat) ? "dnat" : (ev.ct.status & kConntrackSrcNat) ? "snat" : "none";
+  }
   f.vars = packet_placeholders(ev.pkt);
+  if (ev.ct.valid) {
+    f.vars["ct_orig"] = conntrack_tuple_text(ev.ct.orig, ev.ct.family);
+    f.vars["ct_reply"] = conntrack_tuple_text(ev.ct.reply, ev.ct.family);
+    f.vars["ct_message"] = conntrack_message(fixed_string(ev.ct.message, sizeof(ev.ct.message)));
+    f.vars["nat"] = f.values["nat"];
+  }
   f.vars.insert({{"netns", std::to_string(ev.netns)},
             {"state", tcp_state_name(ev.state)},
             {"reason", reason.empty() ? "-" : reason},
@@ -170,13 +226,21 @@ void RstReporter::append_event(std::string& out, const skbtrail_rst_event& ev, s
   if (ev.has_reason) evidence += ", reason " + f.values.at("reason");
   if (ev.state) evidence += ", state " + tcp_state_name(ev.state);
   if (f.values.count("hook")) evidence += ", netfilter hook " + f.values.at("hook");
+  if (ev.segment_flags) evidence += ", answering " + tcp_flags_text(ev.segment_flags);
+  if (ev.ct.valid) {
+    evidence += fmt::format("; conntrack called that segment INVALID (\"{}\") and dropped its entry {} (reply {}",
+                            f.vars.at("ct_message"), f.vars.at("ct_orig"), f.vars.at("ct_reply"));
+    const std::string& nat = f.values.at("nat");
+    evidence += nat == "none" ? ")" : fmt::format(", {} skipped)", nat == "dnat" ? "DNAT" : "SNAT");
+  }
   if (rule) evidence += fmt::format(" (rule [{}])", rule->name);
 
   const std::string tuple = packet_tuple(ev.pkt);
   if (!options_.run.json) {
-    fmt::format_to(std::back_inserter(out), "{} RST {} {}  netns {}  {}/{}  {}\n", clock_.time_of_day(ev.ts_ns),
-                   received ? "received" : "sent    ", tuple, ev.netns, fixed_string(ev.comm, sizeof(ev.comm)), ev.pid,
-                   tcp_state_name(ev.state));
+    const std::string_view ifname = fixed_string(ev.ifname, sizeof(ev.ifname));
+    fmt::format_to(std::back_inserter(out), "{} RST {} {}  netns {}  dev {}  {}/{}  {}\n", clock_.time_of_day(ev.ts_ns),
+                   received ? "received" : "sent    ", tuple, ev.netns, ifname.empty() ? "-" : ifname,
+                   fixed_string(ev.comm, sizeof(ev.comm)), ev.pid, tcp_state_name(ev.state));
     fmt::format_to(std::back_inserter(out), "  cause    [{}] {}\n  evidence {}\n", level, cause, evidence);
     if (!advice.empty()) fmt::format_to(std::back_inserter(out), "  advice   {}\n", advice);
     if (options_.stack) append_stack_text(out, names_, stack);
@@ -187,6 +251,12 @@ void RstReporter::append_event(std::string& out, const skbtrail_rst_event& ev, s
   out += fmt::format(",\"direction\":\"{}\",\"source\":", received ? "received" : "sent");
   append_json_string(out, f.values.at("source"));
   append_json_packet(out, ev.pkt);
+  out += ",\"ifname\":";
+  append_json_string(out, fixed_string(ev.ifname, sizeof(ev.ifname)));
+  if (ev.segment_flags) {
+    out += ",\"answering\":";
+    append_json_string(out, tcp_flags_text(ev.segment_flags));
+  }
   fmt::format_to(std::back_inserter(out), ",\"netns\":{},\"pid\":{},\"comm\":", ev.netns, ev.pid);
   append_json_string(out, fixed_string(ev.comm, sizeof(ev.comm)));
   out += ",\"state\":";
@@ -199,6 +269,17 @@ void RstReporter::append_event(std::string& out, const skbtrail_rst_event& ev, s
   }
   out += ",\"caller\":";
   append_json_string(out, caller);
+  if (ev.ct.valid) {
+    out += ",\"conntrack\":{\"state\":\"INVALID\",\"message\":";
+    append_json_string(out, f.vars.at("ct_message"));
+    out += ",\"original\":";
+    append_json_string(out, f.vars.at("ct_orig"));
+    out += ",\"reply\":";
+    append_json_string(out, f.vars.at("ct_reply"));
+    out += ",\"nat\":";
+    append_json_string(out, f.values.at("nat"));
+    out += "}";
+  }
   out += ",\"rule\":";
   append_json_string(out, rule ? rule->name : "");
   out += ",\"level\":";
@@ -238,7 +319,10 @@ int run_rst(const RstOptions& options) {
   const Kallsyms kallsyms = Kallsyms::load();
 
   // Which sources this kernel can attach decides the tracepoint fallbacks.
-  const auto specs = rst_probes(true);
+  // The conntrack evidence needs struct nf_conn: real headers (in BTF mode
+  // it may live in a module's BTF, which the generated tree does not hold).
+  const bool want_conntrack = session.kernel.has_kprobes && session.headers.mode != "btf";
+  const auto specs = rst_probes(true, want_conntrack);
   auto usable = [&](const ProbeSpec& spec) {
     return !unavailable_reason(spec.choices.front(), session.kernel, &kallsyms).has_value();
   };
@@ -262,7 +346,7 @@ int run_rst(const RstOptions& options) {
   // the attach layer reports it missing and the rest runs.
   BpfProgram program({"rst.bpf.c",
                       rst_program_cflags(options, session.kernel, send_format ? &*send_format : nullptr, tp_send,
-                                         tp_receive),
+                                         tp_receive, want_conntrack),
                       session.headers, {}});
   const auto outcomes = attach_probes(program, to_attach, session.kernel, &kallsyms);
   std::vector<std::string> attached;

@@ -29,11 +29,14 @@ struct RstOptions {
 };
 
 // The RST sources in preference order, each with its tracepoint fallback.
-std::vector<ProbeSpec> rst_probes(bool want_nf);
+// want_conntrack adds nf_ct_l4proto_log_invalid, the evidence for RSTs that
+// answer conntrack-INVALID segments.
+std::vector<ProbeSpec> rst_probes(bool want_nf, bool want_conntrack);
 const char* rst_source_name(uint8_t source);
 
 std::vector<std::string> rst_program_cflags(const RstOptions& options, const KernelInfo& kernel,
-                                            const TracepointFormat* send_reset_format, bool tp_send, bool tp_receive);
+                                            const TracepointFormat* send_reset_format, bool tp_send, bool tp_receive,
+                                            bool want_conntrack);
 
 bool decode_rst_event(std::span<const uint8_t> sample, skbtrail_rst_event& event);
 

@@ -16,7 +16,8 @@ namespace skbtrail {
 namespace {
 
 const std::set<std::string, std::less<>> kMatchKeys = {"source", "caller", "stack", "reason", "state",
-                                                       "sock",   "hook",   "location", "verdict"};
+                                                       "sock",   "hook",   "location", "verdict",
+                                                       "conntrack", "nat"};
 constexpr size_t kStackDepthForRules = 12;
 
 std::string trim(std::string_view s) {
@@ -63,7 +64,7 @@ RuleSet RuleSet::parse(std::string_view text, const std::string& source) {
       for (std::string w; words >> w;) rule.match[key].push_back(w);
     } else {
       throw fail(fmt::format("unknown key '{}' (match keys: source caller stack reason state sock hook location "
-                             "verdict; then level, cause, advice)",
+                             "verdict conntrack nat; then level, cause, advice)",
                              key));
     }
   }

@@ -11,6 +11,9 @@
 //   sock    = none                # none | present
 //   hook    = INPUT               # netfilter hook (chain)
 //   location = tcp_v4_rcv         # drops: the function that freed the skb
+//   verdict = DROP                # drops: the netfilter verdict (a drop inside a hook)
+//   conntrack = invalid           # RSTs: conntrack called the answered segment INVALID
+//   nat     = dnat                # then: the NAT its conntrack entry had (dnat snat none)
 //   level   = warn                # info | warn | error
 //   cause   = no listening socket on {saddr}:{sport}
 //   advice  = start the service, or fix the port the client uses

@@ -28,38 +28,9 @@ namespace {
 constexpr int kStackEntries = 8192;
 }  // namespace
 
-uint8_t parse_tcp_flags_option(std::string_view text) {
-  uint8_t mask = 0;
-  for (const char c : text) {
-    switch (c) {
-      case 'F': mask |= 0x01; break;
-      case 'S': mask |= 0x02; break;
-      case 'R': mask |= 0x04; break;
-      case 'P': mask |= 0x08; break;
-      case 'A': mask |= 0x10; break;
-      case 'U': mask |= 0x20; break;
-      default:
-        throw UsageError(fmt::format("--tcp-flags '{}': use letters from SAFRPU (S=SYN A=ACK F=FIN R=RST P=PSH "
-                                     "U=URG), e.g. --tcp-flags SR",
-                                     text));
-    }
-  }
-  if (!mask) throw UsageError("--tcp-flags '': give at least one of SAFRPU");
-  return mask;
-}
-
 std::vector<std::string> trace_program_cflags(const TraceOptions& options, const TracePlan& plan,
                                               const KernelInfo& kernel, bool kfree_has_reason) {
   std::vector<std::string> flags = filter_cflags(options.filter);
-  if (!options.ifname.empty()) {
-    char name[16] = {};
-    std::memcpy(name, options.ifname.data(), std::min<size_t>(options.ifname.size(), 15));
-    uint64_t words[2];
-    std::memcpy(words, name, sizeof(words));
-    flags.push_back(fmt::format("-DSKBTRAIL_F_IFNAME0=0x{:016x}ULL", words[0]));
-    flags.push_back(fmt::format("-DSKBTRAIL_F_IFNAME1=0x{:016x}ULL", words[1]));
-  }
-  if (options.tcp_flags) flags.push_back(fmt::format("-DSKBTRAIL_F_TCPFLAGS={}", options.tcp_flags));
   if (options.icmp_id) flags.push_back(fmt::format("-DSKBTRAIL_F_ICMPID={}", htons(*options.icmp_id)));
   if (options.keep) flags.push_back("-DSKBTRAIL_KEEP=1");
   if (options.callstack || options.dropstack) {

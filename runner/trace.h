@@ -21,8 +21,6 @@ class AddressNamer;
 struct TraceOptions {
   RunOptions run;
   PacketFilter filter;
-  std::string ifname;     // --ifname
-  uint8_t tcp_flags = 0;  // --tcp-flags SAFRP: any of them
   std::optional<uint16_t> icmp_id;
   HopSelection hops;
   std::string probes_file;  // --probes @FILE: replaces the built-in list
@@ -35,7 +33,6 @@ struct TraceOptions {
   bool list_probes = false;
 };
 
-uint8_t parse_tcp_flags_option(std::string_view text);  // "SA" -> SYN|ACK; throws UsageError
 
 // -D flags for trace.bpf.c.
 std::vector<std::string> trace_program_cflags(const TraceOptions& options, const TracePlan& plan,

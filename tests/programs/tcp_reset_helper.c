@@ -4,7 +4,11 @@
  *                                  client sent (RST: closed with unread data)
  *   tcp_reset_helper linger0 PORT  the client closes with SO_LINGER {1,0}
  *                                  (RST: abort)
- * Everything happens on 127.0.0.1 inside the caller's network namespace. */
+ * Both happen on 127.0.0.1 inside the caller's network namespace. Two more
+ * modes hold a connection open across namespaces, for the conntrack-INVALID
+ * scenario (a segment crafted against a live, NATed flow):
+ *   tcp_reset_helper serve PORT SECONDS            accept one connection, keep it
+ *   tcp_reset_helper hold ADDR PORT SPORT SECONDS  connect from SPORT, keep it */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -18,11 +22,44 @@ static int fail(const char *what) {
   return 1;
 }
 
+static int usage(const char *self) {
+  fprintf(stderr,
+          "usage: %s unread|linger0 PORT\n"
+          "       %s serve PORT SECONDS\n"
+          "       %s hold ADDR PORT SPORT SECONDS\n",
+          self, self, self);
+  return 2;
+}
+
+static int serve(int port, int seconds) {
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+  int one = 1;
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(listener, (struct sockaddr *)&addr, sizeof(addr)) || listen(listener, 1)) return fail("listen");
+  int server = accept(listener, NULL, NULL);
+  if (server < 0) return fail("accept");
+  sleep(seconds);
+  return 0;
+}
+
+static int hold(const char *host, int port, int sport, int seconds) {
+  struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons(sport)};
+  struct sockaddr_in remote = {.sin_family = AF_INET, .sin_port = htons(port)};
+  if (inet_pton(AF_INET, host, &remote.sin_addr) != 1) return usage("tcp_reset_helper");
+  int one = 1;
+  int client = socket(AF_INET, SOCK_STREAM, 0);
+  setsockopt(client, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(client, (struct sockaddr *)&local, sizeof(local))) return fail("bind");
+  if (connect(client, (struct sockaddr *)&remote, sizeof(remote))) return fail("connect");
+  sleep(seconds);
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 3 || (strcmp(argv[1], "unread") && strcmp(argv[1], "linger0"))) {
-    fprintf(stderr, "usage: %s unread|linger0 PORT\n", argv[0]);
-    return 2;
-  }
+  if (argc == 4 && !strcmp(argv[1], "serve")) return serve(atoi(argv[2]), atoi(argv[3]));
+  if (argc == 6 && !strcmp(argv[1], "hold")) return hold(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+  if (argc != 3 || (strcmp(argv[1], "unread") && strcmp(argv[1], "linger0"))) return usage(argv[0]);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[2]))};
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int one = 1;

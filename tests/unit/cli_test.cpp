@@ -121,13 +121,18 @@ TEST(Cli, TraceOptions) {
   const auto& t = std::get<TraceOptions>(command);
   EXPECT_EQ(t.icmp_id, 22);
   EXPECT_TRUE(t.hops.iptables && t.keep && t.explain && t.date && t.dropstack && !t.callstack);
-  EXPECT_EQ(t.ifname, "veth0");
+  EXPECT_EQ(t.filter.ifname, "veth0");
   EXPECT_EQ(t.hops.only, (std::vector<std::string>{"ip_rcv", "icmp_rcv"}));
   ASSERT_EQ(t.hops.added.size(), 1u);
   EXPECT_EQ(t.hops.added[0].name, "ip_route_input_noref");
   EXPECT_EQ(t.hops.exclude, std::vector<std::string>{"nf_hook_slow"});
   EXPECT_EQ(std::get<TraceOptions>(parse({"trace", "--probes", "@my.probes"})).probes_file, "my.probes");
   EXPECT_NE(usage_error({"trace", "--proto", "udp", "--tcp-flags", "S"}).find("--tcp-flags"), std::string::npos);
+  const auto& r = std::get<RstOptions>(parse({"rst", "--ifname", "veth1", "--tcp-flags", "SA"}));
+  EXPECT_EQ(r.filter.ifname, "veth1");
+  EXPECT_EQ(r.filter.tcp_flags, 0x12);
+  EXPECT_NE(usage_error({"rst", "--ifname", "a-name-far-too-long"}).find("--ifname 'a-name-far-too-long'"),
+            std::string::npos);
   EXPECT_NE(usage_error({"trace", "--proto", "tcp", "--icmpid", "3"}).find("--icmpid"), std::string::npos);
   EXPECT_NE(usage_error({"trace", "-T", "-t"}).find("choose one clock"), std::string::npos);
 }

@@ -22,7 +22,7 @@ class DropFormat : public ::testing::Test {
     ::setenv("TZ", "UTC", 1);
     ::tzset();
     std::istringstream in(
-        "ffffffff81a2b000 T tcp_v4_rcv\nffffffff81a40000 T sk_skb_reason_drop\nffffffff81b00000 T udp_rcv\n");
+        "ffffffff81a2b000 T tcp_v4_rcv\nffffffff81a40000 T sk_skb_reason_drop\nffffffff81b00000 T udp_rcv\nffffffff81c00000 T nf_hook_slow\n");
     kallsyms_ = Kallsyms::parse(in);
     const auto format = parse_tracepoint_format(
         "field:enum skb_drop_reason reason;\toffset:36;\tsize:4;\tsigned:0;\n"
@@ -217,6 +217,18 @@ TEST_F(DropFormat, DiagnosisFromReasonOrLocation) {
   out.clear();
   with_reason.append_event(out, nf, {});
   EXPECT_NE(out.find("diag [info] dropped at sk_skb_reason_drop+0x10 (reason NOT_SPECIFIED)"), std::string::npos) << out;
+  // A 4.x kernel: no reason, but the free in nf_hook_slow itself is its DROP verdict.
+  auto old_nf = v4_syn();
+  old_nf.reason = 0;
+  old_nf.location = 0xffffffff81c00060;  // nf_hook_slow+0x60
+  old_nf.nf_valid = 1;
+  old_nf.nf_pf = 2;
+  old_nf.nf_hook = 1;
+  out.clear();
+  old_kernel.append_event(out, old_nf, {});
+  EXPECT_NE(out.find("\"rule\":\"netfilter-verdict\""), std::string::npos) << out;
+  EXPECT_NE(out.find("netfilter dropped it in the INPUT chain (ipv4): the hook's verdict was DROP"), std::string::npos)
+      << out;
 }
 
 TEST_F(DropFormat, DiagQuietCountsButHidesInfo) {

@@ -147,6 +147,43 @@ TEST_F(RstClassify, InvalidSegmentOnASocketAndReceivedResets) {
             std::string::npos);
 }
 
+// The Docker/Kubernetes story: conntrack calls an out-of-window reply
+// INVALID, its DNAT entry is not used, no socket matches the un-NATed tuple.
+TEST_F(RstClassify, ConntrackInvalidWithNatSkipped) {
+  auto ev = event(SKBTRAIL_RST_TCP_V4_SEND_RESET, false);
+  ev.segment_flags = 0x18;
+  ev.ct.valid = 1;
+  ev.ct.family = 2;
+  ev.ct.status = 1u << 5 | 1u << 3;  // DST_NAT | CONFIRMED
+  ::inet_pton(AF_INET, "10.0.0.2", &ev.ct.orig.saddr[0]);
+  ::inet_pton(AF_INET, "192.0.2.80", &ev.ct.orig.daddr[0]);
+  ev.ct.orig.sport = htons(9);
+  ev.ct.orig.dport = htons(80);
+  ::inet_pton(AF_INET, "10.0.0.1", &ev.ct.reply.saddr[0]);
+  ::inet_pton(AF_INET, "10.0.0.2", &ev.ct.reply.daddr[0]);
+  ev.ct.reply.sport = htons(40000);
+  ev.ct.reply.dport = htons(9);
+  std::strcpy(ev.ct.message, "SEQ is over upper bound %u (over the window of the receiver)");
+  auto out = classify(ev, {0xffffffff81000010, 0xffffffff81001234});
+  EXPECT_NE(out.find("\"rule\":\"conntrack-invalid-nat-skipped\""), std::string::npos) << out;
+  EXPECT_NE(out.find("INVALID, NAT skipped"), std::string::npos) << out;
+  EXPECT_NE(out.find("dnat entry 10.0.0.2:9 -> 192.0.2.80:80 was not applied"), std::string::npos) << out;
+  EXPECT_NE(out.find("(reply 10.0.0.1:40000 -> 10.0.0.2:9, DNAT skipped)"), std::string::npos) << out;
+  EXPECT_NE(out.find("answering PSH,ACK"), std::string::npos) << out;
+  EXPECT_NE(out.find("INVALID (SEQ is over upper bound (over the window of the receiver))"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"conntrack\":{\"state\":\"INVALID\""), std::string::npos) << out;
+  EXPECT_NE(out.find("nf_conntrack_tcp_be_liberal=1"), std::string::npos);
+  // Without NAT it is still conntrack's doing, but nothing was skipped.
+  ev.ct.status = 1u << 3;
+  out = classify(ev, {0xffffffff81000010, 0xffffffff81001234});
+  EXPECT_NE(out.find("\"rule\":\"conntrack-invalid\""), std::string::npos) << out;
+  EXPECT_EQ(out.find("skipped"), std::string::npos) << out;
+  // And without conntrack evidence the same RST is a plain closed port.
+  ev.ct.valid = 0;
+  EXPECT_NE(classify(ev, {0xffffffff81000010, 0xffffffff81001234}).find("\"rule\":\"no-listener\""),
+            std::string::npos);
+}
+
 TEST_F(RstClassify, ReasonsWinOnNewKernels) {
   const auto format = parse_tracepoint_format(
       "field:int reason;\toffset:8;\tsize:4;\tsigned:0;\n"

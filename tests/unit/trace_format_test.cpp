@@ -192,8 +192,8 @@ TEST(TraceProgram, HandlersAndCflags) {
   TraceOptions options;
   options.keep = true;
   options.dropstack = true;
-  options.ifname = "eth0";
-  options.tcp_flags = parse_tcp_flags_option("SR");
+  options.filter.ifname = "eth0";
+  options.filter.tcp_flags = parse_tcp_flags_option("SR");
   const auto flags = trace_program_cflags(options, plan, k, true);
   auto has = [&](const std::string& f) { return std::find(flags.begin(), flags.end(), f) != flags.end(); };
   EXPECT_TRUE(has("-DSKBTRAIL_KEEP=1"));
