@@ -228,7 +228,7 @@ void RstReporter::append_event(std::string& out, const skbtrail_rst_event& ev, s
   if (f.values.count("hook")) evidence += ", netfilter hook " + f.values.at("hook");
   if (ev.segment_flags) evidence += ", answering " + tcp_flags_text(ev.segment_flags);
   if (ev.ct.valid) {
-    evidence += fmt::format("; conntrack called that segment INVALID (\"{}\") and dropped its entry {} (reply {}",
+    evidence += fmt::format("; conntrack called that segment INVALID (\"{}\") and detached it from its entry {} (reply {}",
                             f.vars.at("ct_message"), f.vars.at("ct_orig"), f.vars.at("ct_reply"));
     const std::string& nat = f.values.at("nat");
     evidence += nat == "none" ? ")" : fmt::format(", {} skipped)", nat == "dnat" ? "DNAT" : "SNAT");
