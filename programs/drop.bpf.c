@@ -7,6 +7,8 @@
  *   SKBTRAIL_STACK_ENTRIES     size of the stack map
  *   SKBTRAIL_NF_CONTEXT        also kprobe nf_hook_slow, so a netfilter drop
  *                              names its hook (--diag on kernels with kprobes)
+ *   SKBTRAIL_KFREE_KPROBE      also a kprobe handler for kfree_skb, for
+ *                              kernels before 4.7 (no BPF on tracepoints)
  */
 #include "skbtrail_skb.bpf.h"
 
@@ -46,8 +48,7 @@ int skbtrail_nf_hook_slow_return(struct pt_regs *ctx) {
 BPF_STACK_TRACE(drop_stacks, SKBTRAIL_STACK_ENTRIES);
 #endif
 
-TRACEPOINT_PROBE(skb, kfree_skb) {
-  struct sk_buff *skb = (struct sk_buff *)args->skbaddr;
+static __always_inline int skbtrail_drop(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason) {
   struct skbtrail_drop_event ev = {};
 
   /* Cheap rejections first: no map or output work for filtered packets. */
@@ -65,13 +66,11 @@ TRACEPOINT_PROBE(skb, kfree_skb) {
 
   ev.ts_ns = bpf_ktime_get_ns();
   ev.skbaddr = (__u64)skb;
-  ev.location = (__u64)args->location;
-#ifdef SKBTRAIL_HAVE_DROP_REASON
-  ev.reason = args->reason;
-#endif
+  ev.location = location;
+  ev.reason = reason;
   ev.stack_id = -1;
 #ifdef SKBTRAIL_WANT_STACK
-  ev.stack_id = drop_stacks.get_stackid(args, 0);
+  ev.stack_id = drop_stacks.get_stackid(ctx, 0);
 #endif
   bpf_get_current_comm(&ev.comm, sizeof(ev.comm));
   skbtrail_skb_device(skb, &ev.ifindex, ev.ifname);
@@ -83,6 +82,21 @@ TRACEPOINT_PROBE(skb, kfree_skb) {
     ev.nf_hook = nf->hook;
   }
 #endif
-  drop_events.perf_submit(args, &ev, sizeof(ev));
+  drop_events.perf_submit(ctx, &ev, sizeof(ev));
   return 0;
 }
+
+TRACEPOINT_PROBE(skb, kfree_skb) {
+  __u32 reason = 0;
+#ifdef SKBTRAIL_HAVE_DROP_REASON
+  reason = args->reason;
+#endif
+  return skbtrail_drop(args, (struct sk_buff *)args->skbaddr, (__u64)args->location, reason);
+}
+
+#ifdef SKBTRAIL_KFREE_KPROBE
+/* kfree_skb(skb) itself; its caller is the location the tracepoint reports. */
+int skbtrail_kprobe_kfree_skb(struct pt_regs *ctx) {
+  return skbtrail_drop(ctx, (struct sk_buff *)PT_REGS_PARM1(ctx), skbtrail_kprobe_caller(ctx), 0);
+}
+#endif

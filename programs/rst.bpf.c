@@ -9,7 +9,8 @@
  *   SKBTRAIL_WANT_TP_SEND_RESET, SKBTRAIL_WANT_TP_RECEIVE_RESET  the tracepoint
  *                             fallbacks are compiled in
  *   SKBTRAIL_TP_SEND_RESET_REASON  tcp:tcp_send_reset has a reason field
- *   SKBTRAIL_STACK_ENTRIES    size of the stack map
+ *   SKBTRAIL_STACK_ENTRIES    size of the stack map; without it (kernels before
+ *                             4.6) kprobe sources record their caller only
  *   SKBTRAIL_CT_INVALID       also kprobe nf_ct_l4proto_log_invalid, so a RST
  *                             answering a conntrack-INVALID segment carries
  *                             the entry (and its NAT) the segment lost
@@ -27,15 +28,22 @@
 #endif
 
 BPF_PERF_OUTPUT(rst_events);
+#ifdef SKBTRAIL_STACK_ENTRIES
 BPF_STACK_TRACE(rst_stacks, SKBTRAIL_STACK_ENTRIES);
+#endif
 
 #define SKBTRAIL_PARM_(n, ctx) PT_REGS_PARM##n(ctx)
 #define SKBTRAIL_PARM(n, ctx) SKBTRAIL_PARM_(n, ctx)
 
 #ifdef SKBTRAIL_CT_INVALID
 /* Segments conntrack called INVALID, by skb address, until the RST that
- * answers them (or LRU eviction: most INVALID segments get no RST). */
+ * answers them (or LRU eviction: most INVALID segments get no RST). Before
+ * 4.10 there is no LRU map: a plain hash that, once full, records no more. */
+#if SKBTRAIL_KERNEL_VERSION >= KERNEL_VERSION(4, 10, 0)
 BPF_TABLE("lru_hash", __u64, struct skbtrail_ct_invalid, ct_invalid, 1024);
+#else
+BPF_TABLE("hash", __u64, struct skbtrail_ct_invalid, ct_invalid, 1024);
+#endif
 
 static __always_inline void skbtrail_read_ct_tuple(struct nf_conntrack_tuple *t, struct skbtrail_ct_tuple *out) {
   SKBTRAIL_READ(out->saddr, &t->src.u3.all);
@@ -137,7 +145,13 @@ static __always_inline int skbtrail_rst_submit(void *ctx, struct skbtrail_rst_ev
   ev->pid = pid_tgid >> 32;
   if (!skbtrail_context_matches(ev->pid, ev->netns)) return 0;
   ev->ts_ns = bpf_ktime_get_ns();
+#ifdef SKBTRAIL_STACK_ENTRIES
   ev->stack_id = rst_stacks.get_stackid(ctx, 0);
+#else
+  /* Only kprobe sources exist on such kernels: ctx is their pt_regs. */
+  ev->stack_id = -1;
+  ev->caller_ip = skbtrail_kprobe_caller((struct pt_regs *)ctx);
+#endif
   bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
   rst_events.perf_submit(ctx, ev, sizeof(*ev));
   return 0;

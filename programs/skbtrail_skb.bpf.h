@@ -40,14 +40,22 @@
 #define SKBTRAIL_IPPROTO_ICMPV6 58
 #define SKBTRAIL_HEADER_UNSET 0xffff
 
+/* Two versions: the kernel the program will run on decides which helpers
+ * exist (SKBTRAIL_KERNEL_VERSION); the headers' LINUX_VERSION_CODE decides
+ * struct layouts. They are the same kernel except under `skbtrail check`,
+ * which compiles against this host's headers for another kernel's helpers. */
+#ifndef SKBTRAIL_KERNEL_VERSION
+#define SKBTRAIL_KERNEL_VERSION LINUX_VERSION_CODE
+#endif
+
 /* bpf_probe_read_kernel() exists from 5.5; older kernels only have the
  * untyped bpf_probe_read(). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 5, 0)
+#if SKBTRAIL_KERNEL_VERSION >= KERNEL_VERSION(5, 5, 0)
 #define SKBTRAIL_READ(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), (src))
 #define SKBTRAIL_READ_STR(dst, size, src) bpf_probe_read_kernel_str((dst), (size), (src))
 #else
 #define SKBTRAIL_READ(dst, src) bpf_probe_read(&(dst), sizeof(dst), (src))
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 11, 0)
+#if SKBTRAIL_KERNEL_VERSION >= KERNEL_VERSION(4, 11, 0)
 #define SKBTRAIL_READ_STR(dst, size, src) bpf_probe_read_str((dst), (size), (src))
 #else /* device names are NUL-padded to IFNAMSIZ, a plain read is enough */
 #define SKBTRAIL_READ_STR(dst, size, src) bpf_probe_read((dst), (size), (src))
@@ -188,6 +196,14 @@ static __always_inline void skbtrail_skb_device(struct sk_buff *skb, __u32 *ifin
   if (!dev) return;
   SKBTRAIL_READ(*ifindex, &dev->ifindex);
   SKBTRAIL_READ_STR(ifname, SKBTRAIL_IFNAMSIZ, dev->name);
+}
+
+/* At a kprobe on a function's first instruction the return address is at the
+ * top of the stack: the caller, without a stack map (those need 4.6). */
+static __always_inline __u64 skbtrail_kprobe_caller(struct pt_regs *ctx) {
+  __u64 ret = 0;
+  SKBTRAIL_READ(ret, (void *)PT_REGS_SP(ctx));
+  return ret;
 }
 
 #define SKBTRAIL_ADDR_EQ(a, F) \

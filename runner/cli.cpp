@@ -27,6 +27,7 @@ commands:
   symbolize func+0xoff or addresses to file:line with inline chains (faddr2line)
   doctor    what this kernel offers and what each command can use
   exec      run your own BCC-style C program (kprobe__fn, TRACEPOINT_PROBE, ...)
+  check     would the programs load on an older kernel (compat lint: 3.10 RHEL 7, 4.x, 5.x)
 
 Run 'skbtrail COMMAND --help' for a command's options and examples.
 )";
@@ -456,6 +457,40 @@ Command parse_rst(const std::vector<std::string>& args) {
   return o;
 }
 
+Command parse_check(const std::vector<std::string>& args) {
+  po::options_description check("check");
+  check.add_options()
+      ("kernel", po::value<std::vector<std::string>>()->value_name("X.Y"),
+       "a kernel to check for (repeatable; default 3.10 4.4 4.9 4.14 4.19 5.4; 3.10 means RHEL 7.6+)")
+      ("program", po::value<std::vector<std::string>>()->value_name("FILE.c"),
+       "check this BCC program instead of the bundled ones (repeatable)")
+      ("verbose,v", po::bool_switch(), "every BPF function, not only the offenders");
+  po::options_description all;
+  all.add(check).add(kernel_options());
+  const auto vm = parse("check", args, all);
+  if (vm.count("help"))
+    return ShowText{help_text(
+        "usage: skbtrail check [--kernel X.Y]... [--program FILE.c]...\n\nCompiles each bundled program with the "
+        "configuration the runner would give it on that kernel (against this host's headers) and reads its "
+        "bytecode back: instructions per BPF function, helpers called, bpf-to-bpf calls, loops, global data, "
+        "jmp32, stack depth, map and program types. These are compared with scripts/bpf-compat.data (first "
+        "kernel of each helper, map and program type; the verifier's size limit; RHEL 7's backport set). "
+        "Exits 1 naming each function that would not load.",
+        all,
+        "\nexamples:\n  skbtrail check                          the CI matrix: 3.10 4.4 4.9 4.14 4.19 5.4\n"
+        "  skbtrail check --kernel 4.9 -v          every function with its size, stack and helpers\n"
+        "  skbtrail check --kernel 4.14 --program my.bpf.c   your own program\n")};
+  CheckOptions o;
+  o.headers = header_options(vm);
+  if (vm.count("kernel")) {
+    o.kernels = vm["kernel"].as<std::vector<std::string>>();
+    for (const auto& k : o.kernels) parse_compat_target(k);  // reject bad versions before compiling anything
+  }
+  if (vm.count("program")) o.programs = vm["program"].as<std::vector<std::string>>();
+  o.verbose = vm["verbose"].as<bool>();
+  return o;
+}
+
 Command parse_doctor(const std::vector<std::string>& args) {
   po::options_description doctor("doctor");
   doctor.add_options()("no-compile", po::bool_switch(), "skip the compile smoke test")("help,h", "this help");
@@ -497,7 +532,8 @@ Command parse_command_line(const std::vector<std::string>& args) {
   if (command == "trace") return parse_trace(rest);
   if (command == "symbolize") return parse_symbolize(rest);
   if (command == "rst") return parse_rst(rest);
-  throw UsageError(fmt::format("unknown command '{}' (commands: drop, rst, trace, symbolize, doctor, exec; see "
+  if (command == "check") return parse_check(rest);
+  throw UsageError(fmt::format("unknown command '{}' (commands: drop, rst, trace, symbolize, doctor, exec, check; see "
                                "skbtrail --help)",
                                command));
 }

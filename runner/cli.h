@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "runner/compat_check.h"
 #include "runner/doctor.h"
 #include "runner/drop.h"
 #include "runner/exec.h"
@@ -19,7 +20,8 @@ struct ShowText {  // --help, --version: print and exit 0
   std::string text;
 };
 
-using Command = std::variant<ShowText, DoctorOptions, DropOptions, ExecOptions, TraceOptions, SymbolizeOptions, RstOptions>;
+using Command = std::variant<ShowText, DoctorOptions, DropOptions, ExecOptions, TraceOptions, SymbolizeOptions, RstOptions,
+                             CheckOptions>;
 
 Command parse_command_line(const std::vector<std::string>& args);  // args exclude argv[0]
 

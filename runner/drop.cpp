@@ -23,14 +23,17 @@ namespace {
 constexpr int kStackEntries = 4096;
 }  // namespace
 
-std::vector<ProbeSpec> drop_probes() {
-  return {{"kfree_skb", {{ProbeKind::Tracepoint, "skb:kfree_skb", "tracepoint__skb__kfree_skb"}}, true}};
+std::vector<ProbeSpec> drop_probes(bool with_kprobe_fallback) {
+  ProbeSpec spec{"kfree_skb", {{ProbeKind::Tracepoint, "skb:kfree_skb", "tracepoint__skb__kfree_skb"}}, true};
+  if (with_kprobe_fallback) spec.choices.push_back({ProbeKind::Kprobe, "kfree_skb", "skbtrail_kprobe_kfree_skb"});
+  return {spec};
 }
 
 std::vector<std::string> drop_program_cflags(const DropOptions& options, const TracepointFormat& format) {
   std::vector<std::string> flags = filter_cflags(options.filter);
   if (format.field("reason")) flags.push_back("-DSKBTRAIL_HAVE_DROP_REASON=1");
   if (options.nf_context) flags.push_back("-DSKBTRAIL_NF_CONTEXT=1");
+  if (options.kfree_kprobe) flags.push_back("-DSKBTRAIL_KFREE_KPROBE=1");
   if (options.stack) {
     flags.push_back("-DSKBTRAIL_WANT_STACK=1");
     flags.push_back(fmt::format("-DSKBTRAIL_STACK_ENTRIES={}", kStackEntries));
@@ -219,8 +222,10 @@ int run_drop(const DropOptions& options) {
   const bool has_reason = format.field("reason") != nullptr;
 
   const RuleSet rules = RuleSet::load("drop.rules", options.diag ? options.rule_files : std::vector<std::string>{});
+  if (options.stack) require_bpf_stack_maps(session.kernel, "--stack");
   DropOptions effective = options;
-  std::vector<ProbeSpec> probes = drop_probes();
+  effective.kfree_kprobe = !has_bpf_tracepoints(session.kernel) && session.kernel.has_kprobes;
+  std::vector<ProbeSpec> probes = drop_probes(effective.kfree_kprobe);
   // --diag names the netfilter chain of a drop where kprobes exist.
   const ProbeTarget nf_enter{ProbeKind::Kprobe, "nf_hook_slow", "skbtrail_nf_hook_slow_enter"};
   if (options.diag && !unavailable_reason(nf_enter, session.kernel, &kallsyms)) {

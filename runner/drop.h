@@ -29,9 +29,11 @@ struct DropOptions {
   bool diag_quiet = false;  // --diag-quiet: print only warn/error drops
   std::vector<std::string> rule_files;  // --rules FILE
   bool nf_context = false;  // set by the runner: nf_hook_slow kprobes attached
+  bool kfree_kprobe = false;  // set by the runner: no BPF on tracepoints (< 4.7), kprobe kfree_skb
 };
 
-std::vector<ProbeSpec> drop_probes();
+// with_kprobe_fallback: kfree_skb as a kprobe where tracepoints cannot run BPF.
+std::vector<ProbeSpec> drop_probes(bool with_kprobe_fallback = false);
 
 // -D flags for drop.bpf.c on a kernel whose skb:kfree_skb has `format`.
 std::vector<std::string> drop_program_cflags(const DropOptions& options, const TracepointFormat& format);

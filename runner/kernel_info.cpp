@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "runner/errors.h"
+
 namespace skbtrail {
 
 namespace fs = std::filesystem;
@@ -150,6 +152,20 @@ KernelInfo probe_kernel(const ProbeKernelOptions& options) {
   info.has_kernel_config = fs::exists("/proc/config.gz", ec);
   if (options.check_bpf) info.bpf = check_bpf_permission();
   return info;
+}
+
+bool has_bpf_stack_maps(const KernelInfo& kernel) {
+  return kernel.version_code == 0 || kernel.version_code >= kernel_version(4, 6, 0);
+}
+
+bool has_bpf_tracepoints(const KernelInfo& kernel) {
+  return kernel.version_code == 0 || kernel.version_code >= kernel_version(4, 7, 0);
+}
+
+void require_bpf_stack_maps(const KernelInfo& kernel, std::string_view option) {
+  if (!has_bpf_stack_maps(kernel))
+    throw EnvironmentError(fmt::format("{}: kernel stacks in BPF need 4.6 (stack maps); {} has none, leave {} out",
+                                       option, kernel.release, option));
 }
 
 }  // namespace skbtrail

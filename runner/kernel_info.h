@@ -49,6 +49,15 @@ struct ProbeKernelOptions {
 
 KernelInfo probe_kernel(const ProbeKernelOptions& options = {});
 
+// BPF abilities that came with a kernel version (an unknown version counts
+// as new enough): stack maps (bpf_get_stackid) from 4.6, programs on
+// tracepoints from 4.7. Older kernels get kprobe callers and kprobes instead.
+bool has_bpf_stack_maps(const KernelInfo& kernel);
+bool has_bpf_tracepoints(const KernelInfo& kernel);
+
+// Throws EnvironmentError naming `option` when the kernel has no stack maps.
+void require_bpf_stack_maps(const KernelInfo& kernel, std::string_view option);
+
 // Headers usable by BCC: a tree with include/linux/ (or a build/ + source/
 // pair as /lib/modules/<rel>/ has).
 bool looks_like_kernel_headers(const std::filesystem::path& dir);

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     if (const auto* trace = std::get_if<TraceOptions>(&command)) return run_trace(*trace);
     if (const auto* symbolize = std::get_if<SymbolizeOptions>(&command)) return run_symbolize(*symbolize);
     if (const auto* rst = std::get_if<RstOptions>(&command)) return run_rst(*rst);
+    if (const auto* check = std::get_if<CheckOptions>(&command)) return run_check(*check);
     return run_drop(std::get<DropOptions>(command));
   } catch (const UsageError& e) {
     std::fprintf(stderr, "skbtrail: %s\n", e.what());

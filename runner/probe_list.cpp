@@ -219,6 +219,10 @@ TracePlan plan_trace(const std::vector<HopSpec>& list, const HopSelection& selec
     if (stands_in && std::any_of(hop.also.begin(), hop.also.end(),
                                  [&](const std::string& f) { return attached_functions.contains(f); }))
       continue;
+    if (!has_bpf_tracepoints(kernel)) {
+      if (!stands_in) plan.missing.emplace_back(hop.name, "BPF programs on tracepoints need kernel 4.7");
+      continue;
+    }
     if (!kernel.has_tracepoint(hop.category(), hop.event())) {
       if (!stands_in) plan.missing.emplace_back(hop.name, fmt::format("no such tracepoint on {}", kernel.release));
       continue;

@@ -45,6 +45,7 @@ std::optional<std::string> unavailable_reason(const ProbeTarget& target, const K
     case ProbeKind::Tracepoint: {
       const auto [category, event] = split_tracepoint(target.target);
       if (kernel.tracefs.empty()) return "tracefs is not mounted";
+      if (!has_bpf_tracepoints(kernel)) return "BPF programs on tracepoints need kernel 4.7";
       if (!kernel.has_tracepoint(category, event))
         return fmt::format("tracepoint {} does not exist on {}", target.target, kernel.release);
       return std::nullopt;

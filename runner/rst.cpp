@@ -61,7 +61,8 @@ std::vector<std::string> rst_program_cflags(const RstOptions& options, const Ker
                                             const TracepointFormat* send_reset_format, bool tp_send, bool tp_receive,
                                             bool want_conntrack) {
   std::vector<std::string> flags = filter_cflags(options.filter);
-  flags.push_back(fmt::format("-DSKBTRAIL_STACK_ENTRIES={}", kStackEntries));
+  // Without stack maps (< 4.6) the BPF side records the kprobe's caller instead.
+  if (has_bpf_stack_maps(kernel)) flags.push_back(fmt::format("-DSKBTRAIL_STACK_ENTRIES={}", kStackEntries));
   const uint32_t v = kernel.version_code;
   if (v >= kernel_version(6, 10, 0)) flags.push_back("-DSKBTRAIL_RST_REASON_ARG=1");
   // nf_send_reset(net, sk, oldskb, hook) from 5.10, (net, oldskb, hook) from
@@ -203,6 +204,9 @@ RuleFacts RstReporter::facts(const skbtrail_rst_event& ev, std::span<const uint6
 }
 
 void RstReporter::append_event(std::string& out, const skbtrail_rst_event& ev, std::span<const uint64_t> stack) {
+  // Kernels without stack maps give the caller only: a one-frame stack.
+  const uint64_t caller_only[] = {ev.caller_ip};
+  if (stack.empty() && ev.caller_ip) stack = caller_only;
   ++events_;
   const RuleFacts f = facts(ev, stack);
   const Rule* rule = rules_.match(f);
@@ -362,7 +366,7 @@ int run_rst(const RstOptions& options) {
   const auto symbols = open_symbols_or_explain(options.run.symbolize, "rst");
   const AddressNamer names(kallsyms, symbols.get());
   RstReporter reporter(names, rules, reasons, MonotonicToWall(), options);
-  StackMap stacks(program.table_fd("rst_stacks"));
+  StackMap stacks(has_bpf_stack_maps(session.kernel) ? program.table_fd("rst_stacks") : -1);
   BatchedOutput output(loop);
   std::string& out = output.buffer();
   const auto handle_sample = reporting_handler(loop, reporter, out, stacks, options.run.count, &decode_rst_event);

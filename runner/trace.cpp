@@ -69,6 +69,11 @@ std::string trace_handlers(const TracePlan& plan) {
                      "int skbtrail_ret_{0}(struct pt_regs *ctx) {{ return {2}(ctx); }}\n",
                      id, hop.special_nf ? "skbtrail_nf_hook_slow_entry" : "skbtrail_ipt_entry",
                      hop.special_nf ? "skbtrail_nf_return" : "skbtrail_ipt_return");
+    } else if (hop.spec.layer == "drop" || hop.spec.layer == "free") {
+      // kfree_skb / consume_skb as kprobes on kernels without BPF on tracepoints.
+      fmt::format_to(std::back_inserter(out),
+                     "int skbtrail_hop_{0}(struct pt_regs *ctx) {{ return skbtrail_trace_kprobe_free(ctx, {0}, {1}); }}\n",
+                     id, hop.spec.layer == "drop" ? "SKBTRAIL_TRACE_DROP" : "SKBTRAIL_TRACE_FREE");
     } else {
       fmt::format_to(std::back_inserter(out),
                      "int skbtrail_hop_{0}(struct pt_regs *ctx) {{ return skbtrail_trace_skb(ctx, (struct sk_buff "
@@ -262,6 +267,8 @@ int run_trace(const TraceOptions& options) {
   }
   Session session = open_session(options.run.headers, "trace");
   const Kallsyms kallsyms = Kallsyms::load();
+  if (options.callstack) require_bpf_stack_maps(session.kernel, "--callstack");
+  if (options.dropstack) require_bpf_stack_maps(session.kernel, "--dropstack");
   const TracePlan plan = plan_trace(list, options.hops, session.kernel, kallsyms);
   bool has_reason = false;
   ValueNames reasons;

@@ -47,9 +47,9 @@ TEST(Programs, EventLayoutHasNoHiddenPadding) {
   EXPECT_EQ(offsetof(skbtrail_drop_event, nf_valid), 80u);
   EXPECT_EQ(offsetof(skbtrail_drop_event, pkt), 84u);
   EXPECT_EQ(sizeof(skbtrail_drop_event), 144u);
-  EXPECT_EQ(sizeof(skbtrail_rst_event), 280u);
-  EXPECT_EQ(offsetof(skbtrail_rst_event, pkt), 80u);
-  EXPECT_EQ(offsetof(skbtrail_rst_event, ct), 136u);
+  EXPECT_EQ(sizeof(skbtrail_rst_event), 288u);
+  EXPECT_EQ(offsetof(skbtrail_rst_event, pkt), 88u);
+  EXPECT_EQ(offsetof(skbtrail_rst_event, ct), 144u);
   EXPECT_EQ(offsetof(skbtrail_ct_invalid, message), 80u);
 }
 
