@@ -6,7 +6,9 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "programs/bundled.h"
 #include "runner/errors.h"
+#include "runner/profiles.h"
 #include "runner/rules.h"
 #include "runner/trace.h"
 
@@ -28,6 +30,8 @@ commands:
   doctor    what this kernel offers and what each command can use
   exec      run your own BCC-style C program (kprobe__fn, TRACEPOINT_PROBE, ...)
   check     would the programs load on an older kernel (compat lint: 3.10 RHEL 7, 4.x, 5.x)
+  run NAME  a named profile: command + probe list + options (skbtrail run rst, run iptables, ...)
+  list      the profiles and the canned bpftrace scripts, with what each needs
 
 Run 'skbtrail COMMAND --help' for a command's options and examples.
 )";
@@ -79,6 +83,7 @@ po::options_description run_options() {
       ("duration", po::value<std::string>()->value_name("TIME"), "stop after TIME (10, 10s, 500ms, 2m)")
       ("perf-pages", po::value<std::string>()->value_name("N"), "perf ring pages per CPU, a power of two (default 64)")
       ("verbose,v", po::bool_switch(), "say more about headers and probes")
+      ("bpf-stats", po::bool_switch(), "at exit, what each BPF program cost the kernel (ns per run; 5.8+)")
       ("symbolize", po::value<std::string>()->implicit_value("")->value_name("VMLINUX"),
        "add file:line and inline chains to locations and stacks (vmlinux with DWARF; default: the -dbg package's)")
       ("help,h", "this help");
@@ -168,6 +173,7 @@ RunOptions run_opts(const po::variables_map& vm) {
   r.headers = header_options(vm);
   r.json = vm["json"].as<bool>();
   r.verbose = vm["verbose"].as<bool>();
+  r.bpf_stats = vm["bpf-stats"].as<bool>();
   if (vm.count("symbolize")) r.symbolize = text_of(vm, "symbolize");
   if (vm.count("count")) r.count = parse_positive("--count", text_of(vm, "count"));
   if (vm.count("duration")) r.duration = parse_duration_option(text_of(vm, "duration"));
@@ -208,7 +214,10 @@ Command parse_drop(const std::vector<std::string>& args) {
       ("no-summary", po::bool_switch(), "no counts by reason and location at exit")
       ("diag", po::bool_switch(), "explain each drop (cause, advice) from scripts/drop.rules; analysis result at exit")
       ("diag-quiet", po::bool_switch(), "like --diag, but print only abnormal (warn/error) drops")
-      ("rules", po::value<std::vector<std::string>>()->value_name("FILE"), "more diagnosis rules, tried first");
+      ("rules", po::value<std::vector<std::string>>()->value_name("FILE"), "more diagnosis rules, tried first")
+      ("record", po::value<std::string>()->value_name("FILE"), "also write the raw samples to FILE")
+      ("replay", po::value<std::string>()->value_name("FILE"), "print a --record file instead of tracing (no kernel)")
+      ("replay-repeat", po::value<std::string>()->value_name("N"), "feed the recording N times (benchmarks)");
   po::options_description all;
   all.add(filter_options()).add(drop).add(run_options()).add(kernel_options());
   const auto vm = parse("drop", args, all);
@@ -226,6 +235,16 @@ Command parse_drop(const std::vector<std::string>& args) {
   if (vm.count("rules")) {
     if (!o.diag) throw UsageError("--rules: diagnosis rules need --diag (or --diag-quiet)");
     o.rule_files = vm["rules"].as<std::vector<std::string>>();
+  }
+  if (vm.count("record")) o.record = text_of(vm, "record");
+  if (vm.count("replay")) {
+    o.replay = text_of(vm, "replay");
+    if (!o.record.empty()) throw UsageError("--record with --replay: a replay has nothing new to record");
+    if (!o.filter.empty()) throw UsageError("--replay: filters run in the kernel at record time; record with them");
+  }
+  if (vm.count("replay-repeat")) {
+    if (o.replay.empty()) throw UsageError("--replay-repeat: only with --replay FILE");
+    o.replay_repeat = static_cast<uint32_t>(parse_positive("--replay-repeat", text_of(vm, "replay-repeat")));
   }
   return o;
 }
@@ -533,7 +552,21 @@ Command parse_command_line(const std::vector<std::string>& args) {
   if (command == "symbolize") return parse_symbolize(rest);
   if (command == "rst") return parse_rst(rest);
   if (command == "check") return parse_check(rest);
-  throw UsageError(fmt::format("unknown command '{}' (commands: drop, rst, trace, symbolize, doctor, exec, check; see "
+  if (command == "run") {
+    if (rest.empty() || rest.front().starts_with("-"))
+      throw UsageError("run: give a profile name (skbtrail run rst; skbtrail list shows them)");
+    return parse_command_line(expand_profile(rest.front(), {rest.begin() + 1, rest.end()}));
+  }
+  if (command == "list") {
+    if (rest.empty()) return ShowText{list_text()};
+    if (rest.size() == 2 && rest[0] == "--print") {
+      for (const auto& s : bundled_bpftrace_scripts())
+        if (s.name == rest[1]) return ShowText{std::string(programs::bundled_text(s.name))};
+      throw UsageError(fmt::format("list --print '{}': no such bpftrace script (skbtrail list names them)", rest[1]));
+    }
+    throw UsageError("list: takes nothing, or --print NAME.bt");
+  }
+  throw UsageError(fmt::format("unknown command '{}' (commands: drop, rst, trace, symbolize, doctor, exec, check, run, list; see "
                                "skbtrail --help)",
                                command));
 }

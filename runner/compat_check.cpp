@@ -371,7 +371,7 @@ std::vector<CheckConfig> bundled_configs(const KernelInfo& kernel) {
   const bool has_reason = kernel.version_code >= kernel_version(5, 17, 0);
   const bool stacks = has_bpf_stack_maps(kernel);  // the runner refuses stack options without them
   {
-    CheckConfig c{"drop.bpf.c", "drop.bpf.c", programs::expand_program("drop.bpf.c"), {}, {}};
+    CheckConfig c{"drop.bpf.c", "drop.bpf.c", programs::expand_program("drop.bpf.c"), {}, {}, {}};
     DropOptions plain;
     plain.kfree_kprobe = !has_bpf_tracepoints(kernel) && kprobes;
     c.cflags = drop_program_cflags(plain, kfree_skb_format(has_reason));
@@ -390,7 +390,7 @@ std::vector<CheckConfig> bundled_configs(const KernelInfo& kernel) {
   }
   {
     RstOptions options;
-    CheckConfig c{"rst.bpf.c", "rst.bpf.c", programs::expand_program("rst.bpf.c"), {}, {}};
+    CheckConfig c{"rst.bpf.c", "rst.bpf.c", programs::expand_program("rst.bpf.c"), {}, {}, {}};
     // Where kprobes exist the tracepoint fallbacks are not compiled in.
     c.cflags = rst_program_cflags(options, kernel, nullptr, !kprobes, !kprobes, kprobes);
     add_kinds(c, rst_probes(true, kprobes));
@@ -404,7 +404,7 @@ std::vector<CheckConfig> bundled_configs(const KernelInfo& kernel) {
     options.callstack = stacks;
     const TracePlan plan = plan_trace(default_probe_list(), options.hops, kernel, Kallsyms());
     CheckConfig c{stacks ? "trace.bpf.c --iptable --keep --callstack" : "trace.bpf.c --iptable --keep", "trace.bpf.c",
-                  programs::expand_program("trace.bpf.c") + trace_handlers(plan), {}, {}};
+                  programs::expand_program("trace.bpf.c") + trace_handlers(plan), {}, {}, {}};
     c.cflags = trace_program_cflags(options, plan, kernel, has_reason);
     add_kinds(c, trace_probe_specs(plan));
     configs.push_back(c);
@@ -482,7 +482,7 @@ int run_check(const CheckOptions& options) {
         if (!in) throw UsageError(fmt::format("--program '{}': cannot read it (give a BCC C file)", path));
         std::ostringstream text;
         text << in.rdbuf();
-        configs.push_back({path, path, text.str(), {}, {}});
+        configs.push_back({path, path, text.str(), {}, {}, {}});
       }
     }
     std::printf("kernel %s%s: %zu instructions per program, helpers/maps/programs of %s\n", target.name.c_str(),

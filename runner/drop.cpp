@@ -4,6 +4,8 @@
 #include <bcc/libbpf.h>
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -11,9 +13,11 @@
 #include <fmt/format.h>
 
 #include "runner/bpf_program.h"
+#include "runner/bpf_stats.h"
 #include "runner/errors.h"
 #include "runner/event_loop.h"
 #include "runner/kallsyms.h"
+#include "runner/recording.h"
 #include "runner/stacks.h"
 #include "symbolize/kernel_symbols.h"
 
@@ -58,8 +62,9 @@ std::string DropReporter::header() const {
                      "NETNS", "IFACE", "PROTO", "SOURCE -> DESTINATION", "FLAGS", "REASON", "LOCATION");
 }
 
-std::string DropReporter::reason_name(uint32_t reason) const {
-  return has_reason_ ? reasons_.name_or_number(reason) : std::string();
+const std::string& DropReporter::reason_name(uint32_t reason) const {
+  if (const auto it = reason_names_.find(reason); it != reason_names_.end()) return it->second;
+  return reason_names_.emplace(reason, has_reason_ ? reasons_.name_or_number(reason) : std::string()).first->second;
 }
 
 namespace {
@@ -102,10 +107,10 @@ DropReporter::Diagnosis DropReporter::diagnose(const skbtrail_drop_event& ev, co
 
 void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev, std::span<const uint64_t> stack) {
   ++events_;
-  const std::string location = names_.describe(ev.location);
-  const std::string reason = reason_name(ev.reason);
-  ++by_reason_location_[{reason, location}];
-  const Diagnosis diag = diagnose(ev, reason, location, stack);
+  const std::string& location = names_.describe(ev.location);
+  const std::string& reason = reason_name(ev.reason);
+  ++by_reason_location_[{ev.reason, ev.location}];
+  const Diagnosis diag = rules_ ? diagnose(ev, reason, location, stack) : Diagnosis{};
   if (diag.rule) {
     auto& entry = by_cause_[diag.rule->name];
     if (!entry.count) entry = {diag.rule, diag.cause, diag.advice, 0};
@@ -117,10 +122,29 @@ void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev,
   const std::string flags = ev.pkt.l4_proto == 6 ? tcp_flags_text(ev.pkt.tcp_flags) : std::string();
 
   if (!json_) {
-    fmt::format_to(std::back_inserter(out), "{:<15} {:<16} {:>7} {:>10} {:<8} {:<6} {:<47} {:<11} {:<22} {}\n",
-                   clock_.time_of_day(ev.ts_ns), comm, ev.pid, ev.netns, ifname.empty() ? "-" : ifname,
-                   packet_proto_name(ev.pkt), packet_tuple(ev.pkt), flags.empty() ? "-" : flags,
-                   reason.empty() ? "-" : reason, location);
+    // The header's columns, appended piece by piece: no temporary strings per event.
+    clock_.append_time_of_day(out, ev.ts_ns);
+    out += ' ';
+    append_padded(out, comm, 16);
+    out += ' ';
+    append_padded_right(out, fmt::format_int(ev.pid).c_str(), 7);
+    out += ' ';
+    append_padded_right(out, fmt::format_int(ev.netns).c_str(), 10);
+    out += ' ';
+    append_padded(out, ifname.empty() ? "-" : ifname, 8);
+    out += ' ';
+    append_padded(out, packet_proto_name(ev.pkt), 6);
+    out += ' ';
+    const size_t tuple_start = out.size();
+    append_packet_tuple(out, ev.pkt);
+    if (const size_t n = out.size() - tuple_start; n < 47) out.append(47 - n, ' ');
+    out += ' ';
+    append_padded(out, flags.empty() ? "-" : flags, 11);
+    out += ' ';
+    append_padded(out, reason.empty() ? "-" : reason, 22);
+    out += ' ';
+    out += location;
+    out += '\n';
     if (diag.rule) {
       fmt::format_to(std::back_inserter(out), "    diag [{}] {}\n", diag.rule->level, diag.cause);
       if (!diag.advice.empty()) fmt::format_to(std::back_inserter(out), "    advice {}\n", diag.advice);
@@ -130,21 +154,35 @@ void DropReporter::append_event(std::string& out, const skbtrail_drop_event& ev,
   }
 
   out += "{\"type\":\"drop\",\"time\":";
-  append_json_string(out, clock_.iso8601(ev.ts_ns));
-  fmt::format_to(std::back_inserter(out), ",\"ts_ns\":{},\"comm\":", ev.ts_ns);
+  clock_.append_iso8601(out, ev.ts_ns);
+  out += ",\"ts_ns\":";
+  append_uint(out, ev.ts_ns);
+  out += ",\"comm\":";
   append_json_string(out, comm);
-  fmt::format_to(std::back_inserter(out), ",\"pid\":{},\"tid\":{},\"netns\":{},\"ifindex\":{},\"ifname\":", ev.pid,
-                 ev.tid, ev.netns, ev.ifindex);
+  out += ",\"pid\":";
+  append_uint(out, ev.pid);
+  out += ",\"tid\":";
+  append_uint(out, ev.tid);
+  out += ",\"netns\":";
+  append_uint(out, ev.netns);
+  out += ",\"ifindex\":";
+  append_uint(out, ev.ifindex);
+  out += ",\"ifname\":";
   append_json_string(out, ifname);
   append_json_packet(out, ev.pkt);
   if (has_reason_) {
     out += ",\"reason\":";
     append_json_string(out, reason);
-    fmt::format_to(std::back_inserter(out), ",\"reason_code\":{}", ev.reason);
+    out += ",\"reason_code\":";
+    append_uint(out, ev.reason);
   }
   out += ",\"location\":";
   append_json_string(out, location);
-  fmt::format_to(std::back_inserter(out), ",\"skb\":\"0x{:x}\"", ev.skbaddr);
+  char skb[2 + 16];
+  const auto end = fmt::format_to_n(skb, sizeof(skb), "0x{:x}", ev.skbaddr).out;
+  out += ",\"skb\":\"";
+  out.append(skb, end);
+  out += '"';
   if (diag.rule) {
     out += ",\"diag\":{\"rule\":";
     append_json_string(out, diag.rule->name);
@@ -166,8 +204,10 @@ void DropReporter::append_lost(std::string& out, int cpu, uint64_t count) {
 }
 
 void DropReporter::append_summary(std::string& out) const {
-  std::vector<std::pair<std::pair<std::string, std::string>, uint64_t>> rows(by_reason_location_.begin(),
-                                                                            by_reason_location_.end());
+  std::vector<std::pair<std::pair<std::string, std::string>, uint64_t>> rows;
+  for (const auto& [key, count] : by_reason_location_)
+    rows.push_back({{reason_name(key.first), names_.describe(key.second)}, count});
+  std::sort(rows.begin(), rows.end());  // the order names give, as before
   std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   if (json_) {
     fmt::format_to(std::back_inserter(out), "{{\"type\":\"summary\",\"drops\":{},\"lost\":{},\"by_reason_location\":[",
@@ -215,7 +255,54 @@ ValueNames drop_reason_names(const TracepointFormat& format) {
 
 }  // namespace
 
+namespace {
+
+// --replay: the user-space half of a run on recorded samples. Names come from
+// this host (kallsyms, the tracepoint's reason names) when it can read them.
+int replay_drop(const DropOptions& options) {
+  const Recording recording = read_recording(options.replay, "drop", sizeof(skbtrail_drop_event));
+  const Kallsyms kallsyms = Kallsyms::load();
+  std::optional<TracepointFormat> format;
+  if (const KernelInfo kernel = probe_kernel({.mount_tracefs = false, .check_bpf = false});
+      kernel.has_tracepoint("skb", "kfree_skb"))
+    format = read_tracepoint_format(kernel.tracepoint_format("skb", "kfree_skb"));
+  const bool has_reason = format && format->field("reason");
+  const RuleSet rules = RuleSet::load("drop.rules", options.diag ? options.rule_files : std::vector<std::string>{});
+
+  EventLoop loop;
+  const auto symbols = open_symbols_or_explain(options.run.symbolize, "drop");
+  const AddressNamer names(kallsyms, symbols.get());
+  DropReporter reporter(names, format ? drop_reason_names(*format) : ValueNames(), has_reason, MonotonicToWall(),
+                        options.run.json);
+  if (options.diag) reporter.diagnose_with(&rules, options.diag_quiet);
+  StackMap stacks(-1);  // stack ids of a recording point into a map that is gone
+  BatchedOutput output(loop);
+  std::string& out = output.buffer();
+  out = reporter.header();
+  const auto handle_sample = reporting_handler(loop, reporter, out, stacks, options.run.count, &decode_drop_event);
+
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t fed = 0;
+  for (uint32_t round = 0; round < options.replay_repeat && loop.stop_reason().empty() && !output.failed(); ++round)
+    for (const auto& sample : recording.samples) {
+      handle_sample(sample);
+      // A perf wakeup delivers samples in batches; flush like the live loop does.
+      if (++fed % 256 == 0) output.flush();
+      if (!loop.stop_reason().empty() || output.failed()) break;
+    }
+  if (options.summary && !output.failed()) reporter.append_summary(out);
+  output.flush();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr, "skbtrail drop: replayed %llu samples from %s in %.3f s (%.0f events/s)\n",
+               static_cast<unsigned long long>(fed), options.replay.c_str(), seconds,
+               seconds > 0 ? static_cast<double>(fed) / seconds : 0.0);
+  return 0;
+}
+
+}  // namespace
+
 int run_drop(const DropOptions& options) {
+  if (!options.replay.empty()) return replay_drop(options);
   Session session = open_session(options.run.headers, "drop");
   const TracepointFormat format = read_tracepoint_format(session.kernel.tracepoint_format("skb", "kfree_skb"));
   const Kallsyms kallsyms = Kallsyms::load();
@@ -248,8 +335,15 @@ int run_drop(const DropOptions& options) {
   std::string& out = output.buffer();
   out = reporter.header();
 
-  const auto handle_sample = reporting_handler(loop, reporter, out, stacks, options.run.count, &decode_drop_event);
+  const auto report_sample = reporting_handler(loop, reporter, out, stacks, options.run.count, &decode_drop_event);
+  std::optional<SampleRecorder> recorder;
+  if (!options.record.empty()) recorder.emplace(options.record, "drop", sizeof(skbtrail_drop_event));
+  auto handle_sample = [&](std::span<const uint8_t> sample) {
+    if (recorder) recorder->write(sample);
+    report_sample(sample);
+  };
   auto flush = [&] { output.flush(); };
+  const BpfStatsScope bpf_stats(options.run.bpf_stats);
 
   PerfEventStream stream(loop, program.table_fd("drop_events"), options.run.perf_pages, handle_sample,
                          [&](int cpu, uint64_t lost) { reporter.append_lost(out, cpu, lost); });
@@ -270,6 +364,7 @@ int run_drop(const DropOptions& options) {
   if (loop.stop_reason() != "count reached" && !output.failed()) stream.drain();
   if (options.summary && !output.failed()) reporter.append_summary(out);
   flush();
+  bpf_stats.report("drop", options.run.json);
   if (options.run.verbose) std::fprintf(stderr, "skbtrail drop: stopped: %s\n", loop.stop_reason().c_str());
   return 0;
 }

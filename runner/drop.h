@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <unordered_map>
 #include <span>
 #include <string>
 #include <utility>
@@ -30,6 +31,9 @@ struct DropOptions {
   std::vector<std::string> rule_files;  // --rules FILE
   bool nf_context = false;  // set by the runner: nf_hook_slow kprobes attached
   bool kfree_kprobe = false;  // set by the runner: no BPF on tracepoints (< 4.7), kprobe kfree_skb
+  std::string record;         // --record FILE: keep the raw samples
+  std::string replay;         // --replay FILE: print a recording, no kernel involved
+  uint32_t replay_repeat = 1; // --replay-repeat N: feed it N times (benchmarks)
 };
 
 // with_kprobe_fallback: kfree_skb as a kprobe where tracepoints cannot run BPF.
@@ -59,7 +63,7 @@ class DropReporter {
   }
 
  private:
-  std::string reason_name(uint32_t reason) const;
+  const std::string& reason_name(uint32_t reason) const;  // cached; "" without reasons
   // The rule that explains ev, its expanded cause and advice.
   struct Diagnosis {
     const Rule* rule = nullptr;
@@ -75,7 +79,9 @@ class DropReporter {
   bool json_;
   uint64_t events_ = 0;
   uint64_t lost_ = 0;
-  std::map<std::pair<std::string, std::string>, uint64_t> by_reason_location_;
+  // Counted by (reason, location address): names are resolved once, at the summary.
+  std::map<std::pair<uint32_t, uint64_t>, uint64_t> by_reason_location_;
+  mutable std::unordered_map<uint32_t, std::string> reason_names_;
   const RuleSet* rules_ = nullptr;
   bool quiet_ = false;
   struct CauseCount {

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "runner/bpf_program.h"
+#include "runner/bpf_stats.h"
 #include "runner/errors.h"
 #include "runner/event_loop.h"
 #include "runner/kallsyms.h"
@@ -190,11 +191,13 @@ int run_exec(const ExecOptions& options) {
   std::string attached;
   for (const auto& outcome : outcomes)
     if (outcome.attached) attached += (attached.empty() ? "" : ", ") + outcome.attached->describe();
+  const BpfStatsScope bpf_stats(options.run.bpf_stats);
   std::fprintf(stderr, "skbtrail exec: attached %s (header mode %s); Ctrl-C to stop\n", attached.c_str(),
                session.headers.mode.c_str());
   loop.run();
   for (auto& stream : streams) stream->drain();
   flush();
+  bpf_stats.report("exec", options.run.json);
   return 0;
 }
 

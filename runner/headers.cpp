@@ -1,7 +1,12 @@
 #include "runner/headers.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <set>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -39,6 +44,75 @@ std::string header_tree_release(const fs::path& dir) {
   return {};
 }
 
+std::optional<HeaderTreeLayout> header_tree_layout(const fs::path& dir) {
+  std::error_code ec;
+  auto complete = [&](const fs::path& p) { return fs::is_directory(p / "include/linux", ec); };
+  fs::path build = dir;
+  if (!fs::is_directory(dir / "include", ec) && fs::is_directory(dir / "build", ec)) build = dir / "build";
+  build = fs::weakly_canonical(build, ec);
+  if (complete(build)) return HeaderTreeLayout{build, build};
+  std::vector<fs::path> candidates = {dir / "source", build / "source"};
+  // Debian/Ubuntu: the flavour's Makefile is "include /usr/src/linux-headers-X-common/Makefile".
+  if (std::ifstream makefile(build / "Makefile"); makefile) {
+    for (std::string line; std::getline(makefile, line);) {
+      if (line.rfind("include ", 0) != 0 || !line.ends_with("/Makefile")) continue;
+      candidates.push_back(fs::path(line.substr(8)).parent_path());
+    }
+  }
+  if (!fs::is_directory(build / "include", ec)) return std::nullopt;
+  for (const auto& source : candidates)
+    if (complete(source)) return HeaderTreeLayout{build, fs::weakly_canonical(source, ec)};
+  return std::nullopt;
+}
+
+namespace {
+
+// dst becomes a directory holding, for every name in build or source, a
+// symlink to build's entry (it wins) or source's; names that are
+// directories in both are merged the same way, one level down.
+void merge_directories(const fs::path& dst, const fs::path& build, const fs::path& source) {
+  fs::create_directories(dst);
+  std::set<std::string> names;
+  std::error_code ec;
+  for (const fs::path& side : {build, source})
+    for (const auto& entry : fs::directory_iterator(side, ec)) names.insert(entry.path().filename().string());
+  for (const auto& name : names) {
+    const fs::path a = build / name, b = source / name;
+    if (fs::is_directory(a, ec) && fs::is_directory(b, ec)) {
+      merge_directories(dst / name, a, b);
+    } else {
+      fs::create_symlink(fs::exists(a, ec) ? a : b, dst / name);
+    }
+  }
+}
+
+}  // namespace
+
+fs::path merged_header_tree(const HeaderTreeLayout& layout, const fs::path& cache_root) {
+  if (layout.build == layout.source) return layout.build;
+  const std::string key = fmt::format("{:016x}", std::hash<std::string>{}(layout.build.string() + "|" +
+                                                                         layout.source.string()));
+  const fs::path root = cache_root.empty() ? default_cache_root() : cache_root;
+  const fs::path dst = root / "merged-headers" / (layout.build.filename().string() + "-" + key);
+  std::error_code ec;
+  if (fs::exists(dst / ".complete", ec)) return dst;
+  // Build next to it and rename: a concurrent run never sees half a tree.
+  const fs::path tmp = dst.string() + fmt::format(".tmp{}", ::getpid());
+  fs::remove_all(tmp, ec);
+  try {
+    merge_directories(tmp, layout.build, layout.source);
+    std::ofstream(tmp / ".complete") << layout.build.string() << "\n" << layout.source.string() << "\n";
+    fs::remove_all(dst, ec);
+    fs::rename(tmp, dst);
+  } catch (const std::exception& e) {
+    fs::remove_all(tmp, ec);
+    throw EnvironmentError(fmt::format("merging the header trees {} and {} under {} failed: {} (pass --cache-dir "
+                                       "to a writable directory)",
+                                       layout.build.string(), layout.source.string(), root.string(), e.what()));
+  }
+  return dst;
+}
+
 namespace {
 
 HeaderChoice foreign_headers(const KernelInfo& kernel, const HeaderOptions& options) {
@@ -48,12 +122,13 @@ HeaderChoice foreign_headers(const KernelInfo& kernel, const HeaderOptions& opti
     throw UsageError(fmt::format("--kernel-headers '{}': not a readable directory (unpack the kernel-devel/"
                                  "linux-headers package there, or fix its permissions)",
                                  dir.string()));
-  if (!looks_like_kernel_headers(dir))
+  const auto layout = header_tree_layout(dir);
+  if (!layout)
     throw UsageError(fmt::format("--kernel-headers '{}': no include/linux/ inside (point it at the top of "
                                  "an unpacked kernel headers tree, e.g. /usr/src/kernels/<release>)",
                                  dir.string()));
   const std::string tree_release =
-      options.kernel_release.empty() ? header_tree_release(dir) : options.kernel_release;
+      options.kernel_release.empty() ? header_tree_release(layout->build) : options.kernel_release;
   if (tree_release.empty() && !options.force)
     throw UsageError(fmt::format("--kernel-headers '{}': cannot tell which kernel release the tree is for "
                                  "(add --kernel-release REL)",
@@ -65,11 +140,15 @@ HeaderChoice foreign_headers(const KernelInfo& kernel, const HeaderOptions& opti
                                  dir.string(), tree_release, kernel.release));
   HeaderChoice choice;
   choice.mode = "foreign";
-  choice.kernel_source = fs::absolute(dir);
+  choice.kernel_source = merged_header_tree(*layout, options.cache_root);
   choice.version_code = options.version_code;
   if (!choice.version_code && !options.kernel_release.empty())
     choice.version_code = parse_version_code(options.kernel_release);
-  choice.description = fmt::format("{} (for {}{})", choice.kernel_source.string(),
+  choice.description = fmt::format("{}{} (for {}{})", fs::absolute(dir).string(),
+                                   layout->build == layout->source
+                                       ? ""
+                                       : fmt::format(", {} + {} merged in {}", layout->build.string(),
+                                                     layout->source.string(), choice.kernel_source.string()),
                                    tree_release.empty() ? "an unknown release" : tree_release,
                                    tree_release == kernel.release ? "" : ", forced");
   return choice;

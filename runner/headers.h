@@ -38,6 +38,21 @@ HeaderChoice choose_headers(const KernelInfo& kernel, const HeaderOptions& optio
 // or include/generated/utsrelease.h; empty when the tree does not say.
 std::string header_tree_release(const std::filesystem::path& dir);
 
+// Where a header tree's two halves are. Distributions split them: the
+// flavour's build tree (generated files, .config) and the common source tree
+// (Debian's linux-headers-X-amd64 + linux-headers-X-common, found through the
+// build tree's Makefile; /lib/modules/<rel>/{build,source}). nullopt when dir
+// is not a kernel header tree at all.
+struct HeaderTreeLayout {
+  std::filesystem::path build;
+  std::filesystem::path source;  // == build for a complete tree
+};
+std::optional<HeaderTreeLayout> header_tree_layout(const std::filesystem::path& dir);
+
+// BCC_KERNEL_SOURCE names one directory: a split tree is given to it as a
+// merged view (directories merged, files symlinked) under cache_root.
+std::filesystem::path merged_header_tree(const HeaderTreeLayout& layout, const std::filesystem::path& cache_root);
+
 // Points BCC at the chosen headers (environment variables BCC reads in init()).
 void export_for_bcc(const HeaderChoice& choice);
 

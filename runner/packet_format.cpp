@@ -29,6 +29,35 @@ std::string_view packet_proto_name(const skbtrail_packet& pkt) {
   return "-";
 }
 
+namespace {
+
+// inet_ntop goes through sprintf for IPv4; this is the hot case.
+void append_ipv4(std::string& out, const void* raw) {
+  uint8_t b[4];
+  std::memcpy(b, raw, 4);
+  for (int i = 0; i < 4; ++i) {
+    if (i) out += '.';
+    append_uint(out, b[i]);
+  }
+}
+
+void append_address(std::string& out, const skbtrail_packet& pkt, bool source) {
+  const void* raw = source ? static_cast<const void*>(pkt.saddr) : static_cast<const void*>(pkt.daddr);
+  if (pkt.l3_proto == kEthIp) {
+    append_ipv4(out, raw);
+  } else if (pkt.l3_proto == kEthIpv6) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    out += ::inet_ntop(AF_INET6, raw, buf, sizeof(buf));
+  }
+}
+
+}  // namespace
+
+void append_uint(std::string& out, uint64_t value) {
+  const fmt::format_int text(value);
+  out.append(text.data(), text.size());
+}
+
 std::string packet_address(const skbtrail_packet& pkt, bool source) {
   const void* raw = source ? static_cast<const void*>(pkt.saddr) : static_cast<const void*>(pkt.daddr);
   char buf[INET6_ADDRSTRLEN] = {};
@@ -39,17 +68,39 @@ std::string packet_address(const skbtrail_packet& pkt, bool source) {
 
 uint16_t packet_port(const skbtrail_packet& pkt, bool source) { return ntohs(source ? pkt.sport : pkt.dport); }
 
-std::string packet_tuple(const skbtrail_packet& pkt) {
-  if (pkt.l3_proto != kEthIp && pkt.l3_proto != kEthIpv6) return "-";
+void append_packet_tuple(std::string& out, const skbtrail_packet& pkt) {
+  if (pkt.l3_proto != kEthIp && pkt.l3_proto != kEthIpv6) {
+    out += '-';
+    return;
+  }
   const bool v6 = pkt.l3_proto == kEthIpv6;
   const bool ports = pkt.l4_proto == 6 || pkt.l4_proto == 17;
   auto endpoint = [&](bool source) {
-    const std::string address = packet_address(pkt, source);
-    if (!ports) return address;
-    return v6 ? fmt::format("[{}]:{}", address, packet_port(pkt, source))
-              : fmt::format("{}:{}", address, packet_port(pkt, source));
+    if (ports && v6) out += '[';
+    append_address(out, pkt, source);
+    if (!ports) return;
+    out += v6 ? "]:" : ":";
+    append_uint(out, packet_port(pkt, source));
   };
-  return fmt::format("{} -> {}", endpoint(true), endpoint(false));
+  endpoint(true);
+  out += " -> ";
+  endpoint(false);
+}
+
+std::string packet_tuple(const skbtrail_packet& pkt) {
+  std::string out;
+  append_packet_tuple(out, pkt);
+  return out;
+}
+
+void append_padded(std::string& out, std::string_view s, size_t width) {
+  out += s;
+  if (s.size() < width) out.append(width - s.size(), ' ');
+}
+
+void append_padded_right(std::string& out, std::string_view s, size_t width) {
+  if (s.size() < width) out.append(width - s.size(), ' ');
+  out += s;
 }
 
 std::string tcp_flags_text(uint8_t flags) {
@@ -78,6 +129,42 @@ std::string MonotonicToWall::time_of_day(uint64_t monotonic_ns) const {
   ::localtime_r(&seconds, &local);
   return fmt::format("{:02}:{:02}:{:02}.{:06}", local.tm_hour, local.tm_min, local.tm_sec,
                      (wall % 1'000'000'000) / 1000);
+}
+
+void MonotonicToWall::append_time_of_day(std::string& out, uint64_t monotonic_ns) const {
+  const int64_t wall = static_cast<int64_t>(monotonic_ns) + offset_ns_;
+  const int64_t second = wall / 1'000'000'000;
+  if (second != cached_second_) {
+    const time_t seconds = second;
+    tm local{};
+    ::localtime_r(&seconds, &local);
+    fmt::format_to_n(cached_hms_, sizeof(cached_hms_), "{:02}:{:02}:{:02}", local.tm_hour, local.tm_min, local.tm_sec);
+    cached_second_ = second;
+  }
+  out.append(cached_hms_, 8);
+  char micros[8] = {'.'};
+  int64_t us = (wall % 1'000'000'000) / 1000;
+  for (int i = 6; i >= 1; --i, us /= 10) micros[i] = static_cast<char>('0' + us % 10);
+  out.append(micros, 7);
+}
+
+void MonotonicToWall::append_iso8601(std::string& out, uint64_t monotonic_ns) const {
+  const int64_t wall = static_cast<int64_t>(monotonic_ns) + offset_ns_;
+  const int64_t second = wall / 1'000'000'000;
+  if (second != cached_utc_second_) {
+    const time_t seconds = second;
+    tm utc{};
+    ::gmtime_r(&seconds, &utc);
+    fmt::format_to_n(cached_utc_, sizeof(cached_utc_), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+    cached_utc_second_ = second;
+  }
+  out += '"';
+  out.append(cached_utc_, 19);
+  char micros[9] = {'.', 0, 0, 0, 0, 0, 0, 'Z', '"'};
+  int64_t us = (wall % 1'000'000'000) / 1000;
+  for (int i = 6; i >= 1; --i, us /= 10) micros[i] = static_cast<char>('0' + us % 10);
+  out.append(micros, 9);
 }
 
 std::string MonotonicToWall::iso8601(uint64_t monotonic_ns) const {
@@ -112,14 +199,19 @@ void append_json_packet(std::string& out, const skbtrail_packet& pkt) {
   out += ",\"proto\":";
   append_json_string(out, packet_proto_name(pkt));
   if (pkt.l3_proto == kEthIp || pkt.l3_proto == kEthIpv6) {
-    out += ",\"saddr\":";
-    append_json_string(out, packet_address(pkt, true));
-    out += ",\"daddr\":";
-    append_json_string(out, packet_address(pkt, false));
+    // Address text needs no JSON escaping.
+    out += ",\"saddr\":\"";
+    append_address(out, pkt, true);
+    out += "\",\"daddr\":\"";
+    append_address(out, pkt, false);
+    out += '"';
   }
-  if (pkt.l4_proto == 6 || pkt.l4_proto == 17)
-    fmt::format_to(std::back_inserter(out), ",\"sport\":{},\"dport\":{}", packet_port(pkt, true),
-                   packet_port(pkt, false));
+  if (pkt.l4_proto == 6 || pkt.l4_proto == 17) {
+    out += ",\"sport\":";
+    append_uint(out, packet_port(pkt, true));
+    out += ",\"dport\":";
+    append_uint(out, packet_port(pkt, false));
+  }
   if (pkt.l4_proto == 6) {
     out += ",\"tcp_flags\":";
     append_json_string(out, tcp_flags_text(pkt.tcp_flags));

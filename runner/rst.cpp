@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include "runner/bpf_program.h"
+#include "runner/bpf_stats.h"
 #include "runner/errors.h"
 #include "runner/event_loop.h"
 #include "runner/kallsyms.h"
@@ -377,11 +378,13 @@ int run_rst(const RstOptions& options) {
   std::fprintf(stderr, "skbtrail rst: attached %s (header mode %s)\n", fmt::format("{}", fmt::join(attached, ", ")).c_str(),
                session.headers.mode.c_str());
   if (!missing.empty()) std::fprintf(stderr, "skbtrail rst: not watched here: %s\n", describe_missing(missing).c_str());
+  const BpfStatsScope bpf_stats(options.run.bpf_stats);
   std::fprintf(stderr, "skbtrail rst: filter: %s; Ctrl-C to stop\n", describe(options.filter).c_str());
   loop.run();
   if (loop.stop_reason() != "count reached" && !output.failed()) stream.drain();
   if (options.summary && !output.failed()) reporter.append_summary(out);
   output.flush();
+  bpf_stats.report("rst", options.run.json);
   return 0;
 }
 

@@ -22,6 +22,7 @@ struct RunOptions {
   int perf_pages = 64;                               // per CPU, power of two
   bool verbose = false;
   std::optional<std::string> symbolize;  // --symbolize[=VMLINUX]: "" = find the vmlinux
+  bool bpf_stats = false;                // --bpf-stats: run_time_ns/run_cnt per program at exit
 };
 
 struct Session {

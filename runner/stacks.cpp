@@ -23,12 +23,12 @@ std::span<const uint64_t> StackMap::take(int32_t stack_id) {
   return {frames_, depth};
 }
 
-std::string AddressNamer::describe(uint64_t address, bool return_address) const {
-  if (!symbols_) return kallsyms_.describe(address);
-  auto& cache = annotated_[return_address ? 1 : 0];
+const std::string& AddressNamer::describe(uint64_t address, bool return_address) const {
+  // Locations and stacks repeat: one lookup per distinct address, not per event.
+  auto& cache = annotated_[return_address && symbols_ ? 1 : 0];
   if (const auto it = cache.find(address); it != cache.end()) return it->second;
   std::string name = kallsyms_.describe(address);
-  if (kallsyms_.lookup(address)) {
+  if (symbols_ && kallsyms_.lookup(address)) {
     symbolize::Options options;
     options.return_address = return_address;
     name = symbols_->annotate(name, options);

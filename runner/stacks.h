@@ -24,7 +24,8 @@ class AddressNamer {
       : kallsyms_(kallsyms), symbols_(symbols) {}
   // return_address: the address follows a call (stack frames, drop
   // locations), so the source line is looked up one byte earlier.
-  std::string describe(uint64_t address, bool return_address = true) const;
+  // Cached per address: the reference stays valid for the namer's life.
+  const std::string& describe(uint64_t address, bool return_address = true) const;
   const Kallsyms& kallsyms() const { return kallsyms_; }
 
  private:

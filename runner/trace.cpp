@@ -16,6 +16,7 @@
 
 #include "programs/bundled.h"
 #include "runner/bpf_program.h"
+#include "runner/bpf_stats.h"
 #include "runner/errors.h"
 #include "runner/event_loop.h"
 #include "runner/kallsyms.h"
@@ -316,10 +317,12 @@ int run_trace(const TraceOptions& options) {
                session.headers.mode.c_str(), fmt::format("{}", fmt::join(attached, ", ")).c_str());
   if (!failed.empty())
     std::fprintf(stderr, "skbtrail trace: not traced here: %s\n", describe_missing(failed).c_str());
+  const BpfStatsScope bpf_stats(options.run.bpf_stats);
   std::fprintf(stderr, "skbtrail trace: filter: %s; Ctrl-C to stop\n", describe(options.filter).c_str());
   loop.run();
   if (loop.stop_reason() != "count reached" && !output.failed()) stream.drain();
   flush();
+  bpf_stats.report("trace", options.run.json);
   return 0;
 }
 

@@ -128,7 +128,7 @@ TEST(Cli, TraceOptions) {
   EXPECT_EQ(t.hops.exclude, std::vector<std::string>{"nf_hook_slow"});
   EXPECT_EQ(std::get<TraceOptions>(parse({"trace", "--probes", "@my.probes"})).probes_file, "my.probes");
   EXPECT_NE(usage_error({"trace", "--proto", "udp", "--tcp-flags", "S"}).find("--tcp-flags"), std::string::npos);
-  const auto& r = std::get<RstOptions>(parse({"rst", "--ifname", "veth1", "--tcp-flags", "SA"}));
+  const RstOptions r = std::get<RstOptions>(parse({"rst", "--ifname", "veth1", "--tcp-flags", "SA"}));
   EXPECT_EQ(r.filter.ifname, "veth1");
   EXPECT_EQ(r.filter.tcp_flags, 0x12);
   EXPECT_NE(usage_error({"rst", "--ifname", "a-name-far-too-long"}).find("--ifname 'a-name-far-too-long'"),

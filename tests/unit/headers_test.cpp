@@ -44,6 +44,45 @@ TEST_F(Headers, TreeReleaseComesFromUtsRelease) {
   EXPECT_EQ(header_tree_release(root_), "");
 }
 
+// Debian's split: the flavour tree (generated files) names the common tree
+// in its Makefile; BCC gets one merged view of both.
+TEST_F(Headers, SplitTreesAreFoundAndMerged) {
+  const fs::path build = root_ / "linux-headers-6.1.0-56-amd64";
+  const fs::path common = root_ / "linux-headers-6.1.0-56-common";
+  fs::create_directories(build / "include/config");
+  fs::create_directories(build / "include/generated");
+  fs::create_directories(build / "arch/x86/include/generated");
+  std::ofstream(build / "include/config/kernel.release") << "6.1.0-56-amd64\n";
+  std::ofstream(build / "Makefile") << "include " << common.string() << "/Makefile\n";
+  fs::create_directories(common / "include/linux");
+  fs::create_directories(common / "arch/x86/include/asm");
+  std::ofstream(common / "include/linux/kconfig.h") << "/* common */\n";
+  std::ofstream(common / "Makefile") << "# common\n";
+
+  const auto layout = header_tree_layout(build);
+  ASSERT_TRUE(layout);
+  EXPECT_EQ(layout->build, fs::canonical(build));
+  EXPECT_EQ(layout->source, fs::canonical(common));
+  const fs::path merged = merged_header_tree(*layout, root_ / "cache");
+  EXPECT_TRUE(fs::exists(merged / "include/linux/kconfig.h"));           // from common
+  EXPECT_TRUE(fs::is_directory(merged / "include/generated"));           // from build
+  EXPECT_TRUE(fs::is_directory(merged / "arch/x86/include/asm"));        // merged one level down
+  EXPECT_TRUE(fs::is_directory(merged / "arch/x86/include/generated"));
+  std::ifstream makefile(merged / "Makefile");
+  std::string first;
+  std::getline(makefile, first);
+  EXPECT_EQ(first.rfind("include ", 0), 0u);  // the flavour's wins
+  EXPECT_EQ(merged_header_tree(*layout, root_ / "cache"), merged);  // cached
+
+  // /lib/modules/<rel>/ with only build -> the same pair.
+  fs::create_directories(root_ / "modules");
+  fs::create_directory_symlink(build, root_ / "modules/build");
+  const auto via_modules = header_tree_layout(root_ / "modules");
+  ASSERT_TRUE(via_modules);
+  EXPECT_EQ(via_modules->source, fs::canonical(common));
+  EXPECT_FALSE(header_tree_layout(root_ / "cache-nothing-here"));
+}
+
 TEST_F(Headers, ForeignTreeOfAnotherReleaseIsRefusedUnlessForced) {
   HeaderOptions options;
   options.kernel_headers = root_ / "tree";

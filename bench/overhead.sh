@@ -1,0 +1,103 @@
+#!/bin/bash
+# What tracing costs the traced host: UDP 64-byte load (sockperf) from one
+# network namespace to another over a veth pair, packets/s counted on the
+# receiver (Udp InDatagrams), each mode against untraced in interleaved A/B
+# pairs (the order flips every pair so drift cancels out).
+#
+#   S0   untraced
+#   S3   the same tracepoints with empty programs (skbtrail exec empty_hops.bpf.c): the dispatch floor
+#   S1   skbtrail trace with a filter that matches nothing (--port 1): early rejection in BPF
+#   S2   skbtrail trace matching everything, text to /dev/null
+#   S2s  S2 with --callstack
+#
+# Prints per mode: median and min-max of traced/untraced, the medians, and
+# the kernel's own ns per BPF run (--bpf-stats). Goals (BENCHMARKS.md):
+# S1/S0 >= 0.97, (S0-S1)/(S0-S3) <= 1.25. Never fails on timing.
+#
+# usage: sudo bash bench/overhead.sh [PAIRS (7)] [SECONDS per run (4)]
+set -u
+cd "$(dirname "$0")/.."
+PAIRS=${1:-7}
+SECONDS_PER_RUN=${2:-4}
+SKBTRAIL=${SKBTRAIL:-build/runner/skbtrail}
+[ -x "$SKBTRAIL" ] || { echo "bench/overhead.sh: build first (cmake -B build && make -C build)" >&2; exit 2; }
+command -v sockperf >/dev/null || { echo "bench/overhead.sh: needs sockperf (sudo bash tools/setup.sh --vm)" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "bench/overhead.sh: run as root" >&2; exit 2; }
+
+TX=skbt_bench_tx RX=skbt_bench_rx
+WORK=$(mktemp -d)
+cleanup() {
+  pkill -INT -f "$WORK/tracer" 2>/dev/null
+  [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null
+  ip netns del $TX 2>/dev/null; ip netns del $RX 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+ip netns add $TX && ip netns add $RX
+ip link add btx0 netns $TX type veth peer name brx0 netns $RX
+ip -n $TX addr add 10.77.0.1/24 dev btx0 && ip -n $RX addr add 10.77.0.2/24 dev brx0
+ip -n $TX link set btx0 up && ip -n $RX link set brx0 up
+ip -n $TX link set lo up && ip -n $RX link set lo up
+ip netns exec $RX sockperf server -i 10.77.0.2 -p 11111 >/dev/null 2>&1 &
+SERVER=$!
+sleep 1
+
+received() { ip netns exec $RX awk '/^Udp: [0-9]/ {print $2}' /proc/net/snmp; }
+# One measured run: receiver packets/s over SECONDS_PER_RUN of load.
+measure() {
+  local before after
+  before=$(received)
+  ip netns exec $TX sockperf tp -i 10.77.0.2 -p 11111 -m 64 -t "$SECONDS_PER_RUN" >/dev/null 2>&1
+  after=$(received)
+  echo $(( (after - before) / SECONDS_PER_RUN ))
+}
+# Starts the tracer of a mode and waits until it is attached.
+start_tracer() {
+  local mode=$1
+  local args
+  case $mode in
+    S3)  args="exec bench/empty_hops.bpf.c --bpf-stats" ;;
+    S1)  args="trace --port 1 --bpf-stats" ;;
+    S2)  args="trace --proto udp --bpf-stats" ;;
+    S2s) args="trace --proto udp --callstack --bpf-stats" ;;
+  esac
+  # A symlink named after $WORK lets cleanup find it; the tracer writes to /dev/null.
+  ln -sf "$(realpath "$SKBTRAIL")" "$WORK/tracer"
+  "$WORK/tracer" $args >/dev/null 2>"$WORK/$mode.err" &
+  TRACER=$!
+  for _ in $(seq 600); do
+    grep -q "Ctrl-C to stop" "$WORK/$mode.err" 2>/dev/null && return 0
+    kill -0 $TRACER 2>/dev/null || { cat "$WORK/$mode.err" >&2; return 1; }
+    sleep 0.1
+  done
+  return 1
+}
+stop_tracer() { kill -INT $TRACER; wait $TRACER 2>/dev/null; }
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+echo "overhead: $PAIRS A/B pairs per mode, ${SECONDS_PER_RUN}s each, UDP 64 B, $(nproc) CPUs, kernel $(uname -r)"
+printf "%-5s %-9s %-17s %-12s %-12s %s\n" mode "ratio" "min-max" "traced/s" "untraced/s" "BPF ns/run (kernel)"
+declare -A MEDIAN_TRACED MEDIAN_UNTRACED
+for mode in S3 S1 S2 S2s; do
+  : > "$WORK/ratios"; : > "$WORK/traced"; : > "$WORK/untraced"; : > "$WORK/stats"
+  for pair in $(seq "$PAIRS"); do
+    if [ $((pair % 2)) = 1 ]; then
+      u=$(measure); start_tracer $mode || exit 1; t=$(measure); stop_tracer
+    else
+      start_tracer $mode || exit 1; t=$(measure); stop_tracer; u=$(measure)
+    fi
+    grep "bpf-stats" "$WORK/$mode.err" >> "$WORK/stats"
+    echo "$t" >> "$WORK/traced"; echo "$u" >> "$WORK/untraced"
+    awk -v t="$t" -v u="$u" 'BEGIN {printf "%.4f\n", t / u}' >> "$WORK/ratios"
+  done
+  MEDIAN_TRACED[$mode]=$(median < "$WORK/traced")
+  MEDIAN_UNTRACED[$mode]=$(median < "$WORK/untraced")
+  # ns per run: runs-weighted over every program and pair.
+  ns=$(awk '{for (i=1;i<=NF;i++) {if ($i=="runs") r=$(i+1); if ($i=="ns/run") n=$(i-1)} R+=r; T+=r*n} END {if (R) printf "%.0f (%d runs)", T/R, R; else print "-"}' "$WORK/stats")
+  printf "%-5s %-9s %-17s %-12s %-12s %s\n" "$mode" "$(median < "$WORK/ratios")" \
+    "$(sort -g "$WORK/ratios" | head -1)-$(sort -g "$WORK/ratios" | tail -1)" \
+    "${MEDIAN_TRACED[$mode]}" "${MEDIAN_UNTRACED[$mode]}" "$ns"
+done
+awk -v s0="${MEDIAN_UNTRACED[S1]}" -v s1="${MEDIAN_TRACED[S1]}" -v s0b="${MEDIAN_UNTRACED[S3]}" -v s3="${MEDIAN_TRACED[S3]}" \
+  'BEGIN { d3 = s0b - s3; printf "(S0-S1)/(S0-S3) = %s (S1 cost over the dispatch floor; goal <= 1.25)\n", (d3 > 0) ? sprintf("%.2f", (s0 - s1) / d3) : "n/a (S3 costs nothing measurable)" }'

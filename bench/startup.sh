@@ -1,0 +1,65 @@
+#!/bin/bash
+# Start-up cost: time and peak RSS from exec to "attached" (ready to report)
+# for skbtrail drop and trace, in btf mode and against a real header tree,
+# side by side with bpftrace running an equivalent drop script. The cost is
+# mostly compiling (clang) and loading. Median of RUNS runs each.
+#
+# usage: sudo bash bench/startup.sh [RUNS (5)]
+set -u
+cd "$(dirname "$0")/.."
+RUNS=${1:-5}
+SKBTRAIL=${SKBTRAIL:-build/runner/skbtrail}
+[ -x "$SKBTRAIL" ] || { echo "bench/startup.sh: build first" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "bench/startup.sh: run as root" >&2; exit 2; }
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# A header tree of another release stands in for "headers mode" on a host
+# without its own (compile cost is what is measured, not the readings).
+OTHER=$(for d in /lib/modules/*/build; do r=${d#/lib/modules/}; r=${r%/build}
+          [ "$r" != "$(uname -r)" ] && [ -d "$d/include" ] && { echo "${d%/build}"; break; }; done)
+
+# Runs CMD until READY appears in its output; prints "seconds peak_rss_kib".
+time_to_ready() {
+  local ready=$1; shift
+  local start now pid rss=0
+  start=$(date +%s.%N)
+  "$@" > "$WORK/out" 2>&1 &
+  pid=$!
+  for _ in $(seq 3000); do
+    if grep -q "$ready" "$WORK/out"; then
+      now=$(date +%s.%N)
+      rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status 2>/dev/null)
+      kill -INT $pid; wait $pid 2>/dev/null
+      awk -v a="$start" -v b="$now" -v r="${rss:-0}" 'BEGIN {printf "%.2f %d\n", b - a, r}'
+      return 0
+    fi
+    kill -0 $pid 2>/dev/null || { echo "failed: $*" >&2; tail -3 "$WORK/out" >&2; echo "nan 0"; return 1; }
+    sleep 0.02
+  done
+  kill -KILL $pid; echo "nan 0"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+row() {
+  local label=$1 ready=$2; shift 2
+  : > "$WORK/t"; : > "$WORK/r"
+  for _ in $(seq "$RUNS"); do
+    read -r t r < <(time_to_ready "$ready" "$@")
+    echo "$t" >> "$WORK/t"; echo "$r" >> "$WORK/r"
+  done
+  printf "%-44s %8s s %10s MiB\n" "$label" "$(median < "$WORK/t")" \
+    "$(median < "$WORK/r" | awk '{printf "%.1f", $1 / 1024}')"
+}
+
+echo "start-up to attached, median of $RUNS, kernel $(uname -r), $(nproc) CPUs"
+row "skbtrail drop (btf)" "Ctrl-C to stop" "$SKBTRAIL" drop --headers btf
+[ -n "$OTHER" ] && row "skbtrail drop (headers: $(basename "$OTHER"))" "Ctrl-C to stop" \
+  "$SKBTRAIL" drop --kernel-headers "$OTHER" --force-headers
+row "skbtrail trace (btf, every hop)" "Ctrl-C to stop" "$SKBTRAIL" trace --headers btf
+if command -v bpftrace >/dev/null; then
+  row "bpftrace $(bpftrace --version | awk '{print $2}') drop_watch_btf.bt" "watching" bpftrace bench/drop_watch_btf.bt
+else
+  echo "bpftrace: not installed (sudo bash tools/setup.sh --vm)"
+fi
