@@ -63,3 +63,14 @@ awk -v a="$start" -v b="$mid" -v c="$end" -v n=1000 'BEGIN {
   printf "  skbtrail symbolize (one process):   %.3f s\n", ours;
   printf "  addr2line per query (faddr2line):   %.3f s\n", theirs;
   printf "  ratio: %.1fx faster\n", theirs / ours }'
+
+# Load cost of the index: one query, so the time is opening the image, its
+# DWARF line tables and symbol table; peak RSS from GNU time when present.
+if [ -x /usr/bin/time ]; then
+  first=$(head -1 "$work/frames")
+  /usr/bin/time -f "%e %M" -o "$work/load" "$skbtrail" symbolize --vmlinux "$vmlinux" "$first" > /dev/null 2>&1 || true
+  read -r load_s load_kib < "$work/load"
+  size_mib=$(du -m "$vmlinux" | cut -f1)
+  printf "  index load (one query): %.2f s, peak RSS %.1f MiB, image %s MiB\n" "$load_s" \
+    "$(awk -v k="$load_kib" 'BEGIN {print k / 1024}')" "$size_mib"
+fi

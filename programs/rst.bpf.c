@@ -54,8 +54,9 @@ static __always_inline void skbtrail_read_ct_tuple(struct nf_conntrack_tuple *t,
 
 /* nf_ct_l4proto_log_invalid(skb, ct, [state,] fmt, ...): called for every
  * segment a protocol tracker rejects, before the log sysctl is checked. The
- * TCP tracker passes "%pV" with a struct va_format (6.x) or "%s" with the
- * text (older); the first word of a va_format is the text. */
+ * format is the tracker's words on 6.1 ("SEQ is over upper bound %u ...");
+ * some paths pass "%s" with the text, or "%pV" with a struct va_format whose
+ * first word is the text. */
 int skbtrail_ct_log_invalid(struct pt_regs *ctx) {
   struct skbtrail_ct_invalid info = {};
   __u64 skb = (__u64)PT_REGS_PARM1(ctx);

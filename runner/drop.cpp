@@ -339,7 +339,8 @@ int run_drop(const DropOptions& options) {
   std::optional<SampleRecorder> recorder;
   if (!options.record.empty()) recorder.emplace(options.record, "drop", sizeof(skbtrail_drop_event));
   auto handle_sample = [&](std::span<const uint8_t> sample) {
-    if (recorder) recorder->write(sample);
+    // Only what is reported is recorded: a -c N run replays as N events.
+    if (recorder && (!options.run.count || reporter.events() < *options.run.count)) recorder->write(sample);
     report_sample(sample);
   };
   auto flush = [&] { output.flush(); };

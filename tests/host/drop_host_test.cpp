@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <regex>
 
+#include <unistd.h>
+
 #include "host/run_command.h"
 
 namespace skbtrail::test {
@@ -79,6 +81,31 @@ TEST(DropHost, TextModeWithStackNamesTheReceivePath) {
   EXPECT_NE(r.out.find("NO_SOCKET"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\n    tcp_v4_rcv+0x"), std::string::npos) << "stack frames missing:\n" << r.out;
   EXPECT_NE(r.out.find("--- 2 drops ---"), std::string::npos) << r.out;
+}
+
+// --record keeps the samples; --replay prints the same events without the
+// kernel; --bpf-stats reports what the program cost.
+TEST(DropHost, RecordThenReplayPrintsTheSameEvents) {
+  require_kernel();
+  const std::string rec = "/tmp/skbtrail-host-record-" + std::to_string(::getpid()) + ".rec";
+  const auto live = run_in_netns("drop --dport 9 -c 2 --json --no-summary --bpf-stats --record " + rec, 3);
+  ASSERT_NE(live.err.find("exit=0"), std::string::npos) << live.err;
+  EXPECT_TRUE(std::regex_search(live.out, std::regex("\"type\":\"bpf_stats\",\"program\":\"[^\"]+\",\"run_cnt\":[1-9]")))
+      << live.out;
+  const auto replay = run_shell(skbtrail() + " drop --replay " + rec + " --json --no-summary");
+  std::filesystem::remove(rec);
+  EXPECT_EQ(replay.exit_code, 0) << replay.err;
+  std::vector<std::string> live_drops, replayed;
+  for (const auto& line : live.out_lines())
+    if (line.find("\"type\":\"drop\"") != std::string::npos) live_drops.push_back(line);
+  for (const auto& line : replay.out_lines()) replayed.push_back(line);
+  ASSERT_EQ(live_drops.size(), 2u) << live.out;
+  EXPECT_EQ(replayed, live_drops);
+  EXPECT_NE(replay.err.find("replayed 2 samples"), std::string::npos) << replay.err;
+  // A recording of another command or a non-recording is refused by name.
+  const auto bad = run_shell("f=$(mktemp); echo nonsense > $f; " + skbtrail() + " drop --replay $f; rc=$?; rm -f $f; exit $rc");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("not a skbtrail recording"), std::string::npos) << bad.err;
 }
 
 TEST(DropHost, ClosedOutputPipeEndsTheRunCleanly) {
