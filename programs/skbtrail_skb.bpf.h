@@ -51,9 +51,11 @@
 /* bpf_probe_read_kernel() exists from 5.5; older kernels only have the
  * untyped bpf_probe_read(). */
 #if SKBTRAIL_KERNEL_VERSION >= KERNEL_VERSION(5, 5, 0)
+#define SKBTRAIL_READ_BYTES(dst, size, src) bpf_probe_read_kernel((dst), (size), (src))
 #define SKBTRAIL_READ(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), (src))
 #define SKBTRAIL_READ_STR(dst, size, src) bpf_probe_read_kernel_str((dst), (size), (src))
 #else
+#define SKBTRAIL_READ_BYTES(dst, size, src) bpf_probe_read((dst), (size), (src))
 #define SKBTRAIL_READ(dst, src) bpf_probe_read(&(dst), sizeof(dst), (src))
 #if SKBTRAIL_KERNEL_VERSION >= KERNEL_VERSION(4, 11, 0)
 #define SKBTRAIL_READ_STR(dst, size, src) bpf_probe_read_str((dst), (size), (src))
@@ -95,10 +97,9 @@ struct skbtrail_l4_wire {
   __u8 flags;
 };
 
-static __always_inline void skbtrail_parse_l4(unsigned char *l4, __u8 proto,
-                                              struct skbtrail_packet *pkt) {
-  struct skbtrail_l4_wire w = {};
-  if (SKBTRAIL_READ(w, l4) < 0) return;
+static __always_inline void skbtrail_fill_l4(const struct skbtrail_l4_wire *wire, __u8 proto,
+                                             struct skbtrail_packet *pkt) {
+  struct skbtrail_l4_wire w = *wire;
   pkt->l4_proto = proto;
   if (proto == SKBTRAIL_IPPROTO_TCP) {
     pkt->sport = w.sport_or_icmp;
@@ -117,15 +118,49 @@ static __always_inline void skbtrail_parse_l4(unsigned char *l4, __u8 proto,
   }
 }
 
+static __always_inline void skbtrail_parse_l4(unsigned char *l4, __u8 proto, struct skbtrail_packet *pkt) {
+  struct skbtrail_l4_wire w = {};
+  if (SKBTRAIL_READ(w, l4) < 0) return;
+  skbtrail_fill_l4(&w, proto, pkt);
+}
+
+/* An IPv4 header without options and the L4 header after it, in one read. */
+struct skbtrail_ipv4_l4_wire {
+  struct skbtrail_ipv4_wire ip;
+  struct skbtrail_l4_wire l4;
+};
+
 /* Fills pkt from the skb's network and transport headers. Returns 1 when an
  * IPv4/IPv6 header was read. */
+/* skb->protocol, ->network_header and ->head in one read when they sit
+ * within 64 bytes of each other (they do on the kernels we know; the offsets
+ * are compile-time constants, so the other branch is dropped). Every probe
+ * read counts: this runs on every hop before the filter can say no. */
+#define SKBTRAIL_OFF(f) __builtin_offsetof(struct sk_buff, f)
+#define SKBTRAIL_MIN3(a, b, c) ((a) < (b) ? ((a) < (c) ? (a) : (c)) : ((b) < (c) ? (b) : (c)))
+#define SKBTRAIL_MAX3(a, b, c) ((a) > (b) ? ((a) > (c) ? (a) : (c)) : ((b) > (c) ? (b) : (c)))
+#define SKBTRAIL_SKB_SPAN_LO SKBTRAIL_MIN3(SKBTRAIL_OFF(protocol), SKBTRAIL_OFF(network_header), SKBTRAIL_OFF(head))
+#define SKBTRAIL_SKB_SPAN_HI                                                                                 \
+  SKBTRAIL_MAX3(SKBTRAIL_OFF(protocol) + 2, SKBTRAIL_OFF(network_header) + sizeof(((struct sk_buff *)0)->network_header), \
+                SKBTRAIL_OFF(head) + 8)
+
 static __always_inline int skbtrail_read_packet(struct sk_buff *skb, struct skbtrail_packet *pkt) {
   unsigned char *head = 0;
   __u16 proto_be = 0;
   __typeof__(skb->network_header) nh = 0;
-  SKBTRAIL_READ(head, &skb->head);
-  SKBTRAIL_READ(proto_be, &skb->protocol);
-  SKBTRAIL_READ(nh, &skb->network_header);
+  if (SKBTRAIL_SKB_SPAN_HI - SKBTRAIL_SKB_SPAN_LO <= 64) {
+    unsigned char span[64];
+    if (SKBTRAIL_READ_BYTES(span, SKBTRAIL_SKB_SPAN_HI - SKBTRAIL_SKB_SPAN_LO,
+                            (unsigned char *)skb + SKBTRAIL_SKB_SPAN_LO) < 0)
+      return 0;
+    __builtin_memcpy(&head, span + (SKBTRAIL_OFF(head) - SKBTRAIL_SKB_SPAN_LO), sizeof(head));
+    __builtin_memcpy(&proto_be, span + (SKBTRAIL_OFF(protocol) - SKBTRAIL_SKB_SPAN_LO), sizeof(proto_be));
+    __builtin_memcpy(&nh, span + (SKBTRAIL_OFF(network_header) - SKBTRAIL_SKB_SPAN_LO), sizeof(nh));
+  } else {
+    SKBTRAIL_READ(head, &skb->head);
+    SKBTRAIL_READ(proto_be, &skb->protocol);
+    SKBTRAIL_READ(nh, &skb->network_header);
+  }
   if (!head || nh == (__typeof__(nh))SKBTRAIL_HEADER_UNSET) return 0;
 
   unsigned char *l3 = head + nh;
@@ -145,13 +180,19 @@ static __always_inline int skbtrail_read_packet(struct sk_buff *skb, struct skbt
   pkt->l3_proto = l3_proto;
 
   if (l3_proto == ETH_P_IP) {
-    struct skbtrail_ipv4_wire ip = {};
-    if (SKBTRAIL_READ(ip, l3) < 0) return 0;
+    struct skbtrail_ipv4_l4_wire both = {};
+    int whole = SKBTRAIL_READ(both, l3) == 0;  /* fails near the end of a page: then piece by piece */
+    if (!whole && SKBTRAIL_READ(both.ip, l3) < 0) return 0;
+    struct skbtrail_ipv4_wire ip = both.ip;
     pkt->saddr[0] = ip.saddr;
     pkt->daddr[0] = ip.daddr;
-    /* Only the first fragment carries the L4 header (offset bits, 0x1fff). */
-    if ((ip.frag_off & 0xff1f) == 0)
-      skbtrail_parse_l4(l3 + (ip.version_ihl & 0x0f) * 4, ip.protocol, pkt);
+    /* Only the first fragment carries the L4 header (offset bits, 0x1fff).
+     * Straight-line code on purpose: a shared tail can come out as a
+     * backward jump, which verifiers before 5.3 reject (skbtrail check). */
+    int have_l4 = whole && (ip.version_ihl & 0x0f) == 5;
+    if (!have_l4 && (ip.frag_off & 0xff1f) == 0)
+      have_l4 = SKBTRAIL_READ(both.l4, l3 + (ip.version_ihl & 0x0f) * 4) == 0;
+    if (have_l4 && (ip.frag_off & 0xff1f) == 0) skbtrail_fill_l4(&both.l4, ip.protocol, pkt);
   } else {
     struct skbtrail_ipv6_wire ip6 = {};
     if (SKBTRAIL_READ(ip6, l3) < 0) return 0;

@@ -41,20 +41,23 @@ static __always_inline int skbtrail_trace_fill(struct sk_buff *skb, struct skbtr
   if (!skb) return 0;
   __u64 key = (__u64)skb;
   int has_l3 = skbtrail_read_packet(skb, &ev->pkt);
-  skbtrail_skb_device(skb, &ev->ifindex, ev->ifname);
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  ev->pid = pid_tgid >> 32;
-  ev->netns = skbtrail_skb_netns(skb);
-
   int tracked = 0;
 #ifdef SKBTRAIL_KEEP
   tracked = tracked_skbs.lookup(&key) != 0;
 #endif
+  /* Reject on the packet before reading anything else: most hops see
+   * packets the filter does not want (bench/overhead.sh, mode S1). */
   if (!tracked) {
 #if defined(SKBTRAIL_F_L3) || defined(SKBTRAIL_F_L4)
     if (!has_l3) return 0;
 #endif
     if (!skbtrail_packet_matches(&ev->pkt)) return 0;
+  }
+  skbtrail_skb_device(skb, &ev->ifindex, ev->ifname);
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  ev->pid = pid_tgid >> 32;
+  ev->netns = skbtrail_skb_netns(skb);
+  if (!tracked) {
     if (!skbtrail_ifname_matches(ev->ifname)) return 0;
     if (!skbtrail_context_matches(ev->pid, ev->netns)) return 0;
 #ifdef SKBTRAIL_KEEP

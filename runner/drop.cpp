@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <optional>
 #include <cstdio>
 #include <cstring>
@@ -305,7 +306,14 @@ int run_drop(const DropOptions& options) {
   if (!options.replay.empty()) return replay_drop(options);
   Session session = open_session(options.run.headers, "drop");
   const TracepointFormat format = read_tracepoint_format(session.kernel.tracepoint_format("skb", "kfree_skb"));
-  const Kallsyms kallsyms = Kallsyms::load();
+  // /proc/kallsyms parses on another core while BCC compiles: the tracepoint
+  // path needs it only to name locations (bench/startup.sh).
+  std::future<Kallsyms> kallsyms_loading = std::async(std::launch::async, [] { return Kallsyms::load(); });
+  std::optional<Kallsyms> kallsyms_loaded;
+  auto kallsyms = [&]() -> const Kallsyms& {
+    if (!kallsyms_loaded) kallsyms_loaded.emplace(kallsyms_loading.get());
+    return *kallsyms_loaded;
+  };
   const bool has_reason = format.field("reason") != nullptr;
 
   const RuleSet rules = RuleSet::load("drop.rules", options.diag ? options.rule_files : std::vector<std::string>{});
@@ -315,7 +323,7 @@ int run_drop(const DropOptions& options) {
   std::vector<ProbeSpec> probes = drop_probes(effective.kfree_kprobe);
   // --diag names the netfilter chain of a drop where kprobes exist.
   const ProbeTarget nf_enter{ProbeKind::Kprobe, "nf_hook_slow", "skbtrail_nf_hook_slow_enter"};
-  if (options.diag && !unavailable_reason(nf_enter, session.kernel, &kallsyms)) {
+  if (options.diag && !unavailable_reason(nf_enter, session.kernel, &kallsyms())) {
     effective.nf_context = true;
     probes.push_back({"nf_hook_slow", {nf_enter}, false});
     probes.push_back({"nf_hook_slow (return)",
@@ -323,11 +331,11 @@ int run_drop(const DropOptions& options) {
                       false});
   }
   BpfProgram program({"drop.bpf.c", drop_program_cflags(effective, format), session.headers, {}});
-  const auto outcomes = attach_probes(program, probes, session.kernel, &kallsyms);
+  const auto outcomes = attach_probes(program, probes, session.kernel, effective.kfree_kprobe ? &kallsyms() : nullptr);
 
   EventLoop loop;
   const auto symbols = open_symbols_or_explain(options.run.symbolize, "drop");
-  const AddressNamer names(kallsyms, symbols.get());
+  const AddressNamer names(kallsyms(), symbols.get());
   DropReporter reporter(names, drop_reason_names(format), has_reason, MonotonicToWall(), options.run.json);
   if (options.diag) reporter.diagnose_with(&rules, options.diag_quiet);
   StackMap stacks(options.stack ? program.table_fd("drop_stacks") : -1);

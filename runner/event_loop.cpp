@@ -4,6 +4,7 @@
 #include <bcc/perf_reader.h>
 
 #include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -68,9 +69,14 @@ struct PerfEventStream::Ring {
   }
 };
 
+namespace {
+constexpr int kWakeupEvents = 32;
+constexpr auto kDrainInterval = std::chrono::milliseconds(100);
+}  // namespace
+
 PerfEventStream::PerfEventStream(EventLoop& loop, int table_fd, int page_count, SampleHandler on_sample,
                                  LostHandler on_lost)
-    : on_sample_(std::move(on_sample)), on_lost_(std::move(on_lost)) {
+    : on_sample_(std::move(on_sample)), on_lost_(std::move(on_lost)), drain_timer_(loop.context()) {
   for (const int cpu : online_cpus()) {
     auto ring = std::make_unique<Ring>();
     ring->owner = this;
@@ -78,7 +84,7 @@ PerfEventStream::PerfEventStream(EventLoop& loop, int table_fd, int page_count, 
     bcc_perf_buffer_opts opts{};
     opts.pid = -1;
     opts.cpu = cpu;
-    opts.wakeup_events = 1;
+    opts.wakeup_events = kWakeupEvents;
     ring->reader = static_cast<perf_reader*>(bpf_open_perf_buffer_opts(
         [](void* cookie, void* data, int size) {
           auto* r = static_cast<Ring*>(cookie);
@@ -102,6 +108,16 @@ PerfEventStream::PerfEventStream(EventLoop& loop, int table_fd, int page_count, 
     ring->wait();
     rings_.push_back(std::move(ring));
   }
+  drain_periodically();
+}
+
+void PerfEventStream::drain_periodically() {
+  drain_timer_.expires_after(kDrainInterval);
+  drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    drain();
+    drain_periodically();
+  });
 }
 
 PerfEventStream::~PerfEventStream() {

@@ -76,6 +76,12 @@ class PerfEventStream {
   LostHandler on_lost_;
   std::function<void()> on_batch_end_;
   std::vector<std::unique_ptr<Ring>> rings_;
+  // Rings wake the reader every kWakeupEvents samples, not every sample (a
+  // wakeup per sample costs the traced CPU an irq_work each: bench/overhead.sh
+  // mode S2); this timer reads whatever a quiet ring holds, so a lone event
+  // still shows within kDrainInterval.
+  boost::asio::steady_timer drain_timer_;
+  void drain_periodically();
 };
 
 // "0-3,6,8-9" (/sys/devices/system/cpu/online) -> {0,1,2,3,6,8,9}
