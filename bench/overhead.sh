@@ -14,11 +14,19 @@
 # the kernel's own ns per BPF run (--bpf-stats). Goals (BENCHMARKS.md):
 # S1/S0 >= 0.97, (S0-S1)/(S0-S3) <= 1.25. Never fails on timing.
 #
-# usage: sudo bash bench/overhead.sh [PAIRS (7)] [SECONDS per run (4)]
+# usage: sudo bash bench/overhead.sh [--kprobes] [PAIRS (7)] [SECONDS per run (4)]
+#   --kprobes: trace six functions with kprobes instead of the tracepoint
+#   hops (S3: bench/empty_kprobe_hops.bpf.c). For a kernel with kprobes, e.g.
+#   the test VM with instruction counting, where rates are per virtual second
+#   and so ratios are instruction ratios:
+#     tools/vm --icount --timeout 3600 -- bash bench/overhead.sh --kprobes 3 3
 set -u
 cd "$(dirname "$0")/.."
+KPROBES=
+if [ "${1:-}" = --kprobes ]; then KPROBES=1; shift; fi
 PAIRS=${1:-7}
 SECONDS_PER_RUN=${2:-4}
+KPROBE_HOPS=__netif_receive_skb,ip_rcv,ip_local_deliver,udp_rcv,ip_output,__dev_queue_xmit
 SKBTRAIL=${SKBTRAIL:-build/runner/skbtrail}
 [ -x "$SKBTRAIL" ] || { echo "bench/overhead.sh: build first (cmake -B build && make -C build)" >&2; exit 2; }
 command -v sockperf >/dev/null || { echo "bench/overhead.sh: needs sockperf (sudo bash tools/setup.sh --vm)" >&2; exit 2; }
@@ -55,11 +63,14 @@ measure() {
 start_tracer() {
   local mode=$1
   local args
+  local hops=""
+  [ -n "$KPROBES" ] && hops="--probes $KPROBE_HOPS"
   case $mode in
-    S3)  args="exec bench/empty_hops.bpf.c --bpf-stats" ;;
-    S1)  args="trace --port 1 --bpf-stats" ;;
-    S2)  args="trace --proto udp --bpf-stats" ;;
-    S2s) args="trace --proto udp --callstack --bpf-stats" ;;
+    S3)  args="exec bench/empty_hops.bpf.c --bpf-stats"
+         [ -n "$KPROBES" ] && args="exec bench/empty_kprobe_hops.bpf.c --bpf-stats" ;;
+    S1)  args="trace $hops --port 1 --bpf-stats" ;;
+    S2)  args="trace $hops --proto udp --bpf-stats" ;;
+    S2s) args="trace $hops --proto udp --callstack --bpf-stats" ;;
   esac
   # A symlink named after $WORK lets cleanup find it; the tracer writes to /dev/null.
   ln -sf "$(realpath "$SKBTRAIL")" "$WORK/tracer"
@@ -76,7 +87,8 @@ stop_tracer() { kill -INT $TRACER; wait $TRACER 2>/dev/null; }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-echo "overhead: $PAIRS A/B pairs per mode, ${SECONDS_PER_RUN}s each, UDP 64 B, $(nproc) CPUs, kernel $(uname -r)"
+echo "overhead: $PAIRS A/B pairs per mode, ${SECONDS_PER_RUN}s each, UDP 64 B, $(nproc) CPUs, kernel $(uname -r)," \
+  "$([ -n "$KPROBES" ] && echo "kprobes on $KPROBE_HOPS" || echo "tracepoint hops")"
 printf "%-5s %-9s %-17s %-12s %-12s %s\n" mode "ratio" "min-max" "traced/s" "untraced/s" "BPF ns/run (kernel)"
 declare -A MEDIAN_TRACED MEDIAN_UNTRACED
 for mode in S3 S1 S2 S2s; do
