@@ -16,10 +16,9 @@
 #
 # usage: sudo bash bench/overhead.sh [--kprobes] [PAIRS (7)] [SECONDS per run (4)]
 #   --kprobes: trace six functions with kprobes instead of the tracepoint
-#   hops (S3: bench/empty_kprobe_hops.bpf.c). For a kernel with kprobes, e.g.
-#   the test VM with instruction counting, where rates are per virtual second
-#   and so ratios are instruction ratios:
-#     tools/vm --icount --timeout 3600 -- bash bench/overhead.sh --kprobes 3 3
+#   hops (S3: bench/empty_kprobe_hops.bpf.c), for a kernel with kprobes such
+#   as the test VM (wall-clock rates under emulation: noisy, see BENCHMARKS.md):
+#     tools/vm --timeout 3600 -- bash bench/overhead.sh --kprobes 3 3
 set -u
 cd "$(dirname "$0")/.."
 KPROBES=
