@@ -14,8 +14,10 @@
  *   SKBTRAIL_CT_INVALID       also kprobe nf_ct_l4proto_log_invalid, so a RST
  *                             answering a conntrack-INVALID segment carries
  *                             the entry (and its NAT) the segment lost
- *   SKBTRAIL_CT_LOG_FMT_ARG   which argument of it is the format (4 from 5.16,
- *                             when the hook state was added; 3 before)
+ *   SKBTRAIL_CT_LOG_FMT_ARG, SKBTRAIL_CT_LOG_ARGS_ARG  which arguments of it
+ *                             are the format and the first variadic one (4
+ *                             and 5 from 5.16, when the hook state was added;
+ *                             3 and 4 before)
  */
 #include "skbtrail_skb.bpf.h"
 

@@ -303,10 +303,9 @@ std::vector<std::string> compat_problems(const CheckedFunction& fn, const Compat
     if (!since || *since > v) problems.push_back(too_new(fmt::format("helper bpf_{} ({})", name, id), since));
   }
   // Verifier features.
-  const uint32_t feature_version = v;
   auto feature = [&](bool used, const char* name, const char* what) {
     const auto since = table.feature_since(name);
-    if (used && (!since || *since > feature_version)) problems.push_back(too_new(what, since));
+    if (used && (!since || *since > v)) problems.push_back(too_new(what, since));
   };
   feature(fn.facts.bpf_to_bpf_calls, "bpf-to-bpf-calls", "a bpf-to-bpf call (a function not inlined)");
   feature(fn.facts.backward_jumps, "bounded-loops", "a backward jump (a loop)");
