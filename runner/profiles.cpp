@@ -100,13 +100,24 @@ std::vector<CannedScript> bundled_bpftrace_scripts() {
     s.name = std::string(file.name);
     std::istringstream in{std::string(file.text)};
     bool in_needs = false;
+    bool in_summary = false;
     for (std::string raw; std::getline(in, raw);) {
       std::string line = trim(raw);
       if (line == "*/") break;
       if (line.starts_with("* ")) line = line.substr(2);
       else if (line == "*") line.clear();
       else continue;
-      if (s.summary.empty() && line.starts_with(s.name + ":")) s.summary = trim(line.substr(s.name.size() + 1));
+      // The summary: "NAME: ..." and the lines after it, up to a blank or an indented line.
+      if (s.summary.empty() && line.starts_with(s.name + ":")) {
+        s.summary = trim(line.substr(s.name.size() + 1));
+        in_summary = true;
+        continue;
+      }
+      if (in_summary && !line.empty() && line[0] != ' ') {
+        s.summary += " " + line;
+        continue;
+      }
+      in_summary = false;
       if (line.starts_with("Needs:")) {
         in_needs = true;
         s.needs = trim(line.substr(6));
@@ -116,6 +127,7 @@ std::vector<CannedScript> bundled_bpftrace_scripts() {
       if (in_needs && raw.find("*        ") != std::string::npos) s.needs += " " + trim(line);
       else in_needs = false;
     }
+    if (const auto end = s.summary.find(". "); end != std::string::npos) s.summary.resize(end + 1);  // first sentence
     scripts.push_back(std::move(s));
   }
   std::sort(scripts.begin(), scripts.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
