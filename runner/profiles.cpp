@@ -8,17 +8,12 @@
 
 #include "programs/bundled.h"
 #include "runner/errors.h"
+#include "runner/text.h"
 
 namespace skbtrail {
 
 namespace {
 
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(b, e - b + 1));
-}
 
 constexpr const char* kCommands[] = {"drop", "rst", "trace"};
 
@@ -36,7 +31,7 @@ std::vector<Profile> parse_profiles(std::string_view text, const std::string& so
   };
   for (std::string raw; std::getline(in, raw);) {
     ++line_no;
-    const std::string line = trim(raw);
+    const std::string line = std::string(trim(raw));
     if (line.empty() || line[0] == '#') continue;
     if (line.front() == '[') {
       if (line.back() != ']' || line.size() < 3) throw fail("a profile starts with [name]");
@@ -52,8 +47,8 @@ std::vector<Profile> parse_profiles(std::string_view text, const std::string& so
     const auto eq = line.find('=');
     if (eq == std::string::npos) throw fail("expected key = value");
     if (profiles.empty()) throw fail("a key before the first [profile]");
-    const std::string key = trim(line.substr(0, eq));
-    const std::string value = trim(line.substr(eq + 1));
+    const std::string key = std::string(trim(line.substr(0, eq)));
+    const std::string value = std::string(trim(line.substr(eq + 1)));
     Profile& p = profiles.back();
     if (key == "description") {
       p.description = value;
@@ -102,14 +97,14 @@ std::vector<CannedScript> bundled_bpftrace_scripts() {
     bool in_needs = false;
     bool in_summary = false;
     for (std::string raw; std::getline(in, raw);) {
-      std::string line = trim(raw);
+      std::string line = std::string(trim(raw));
       if (line == "*/") break;
       if (line.starts_with("* ")) line = line.substr(2);
       else if (line == "*") line.clear();
       else continue;
       // The summary: "NAME: ..." and the lines after it, up to a blank or an indented line.
       if (s.summary.empty() && line.starts_with(s.name + ":")) {
-        s.summary = trim(line.substr(s.name.size() + 1));
+        s.summary = std::string(trim(line.substr(s.name.size() + 1)));
         in_summary = true;
         continue;
       }
@@ -120,11 +115,11 @@ std::vector<CannedScript> bundled_bpftrace_scripts() {
       in_summary = false;
       if (line.starts_with("Needs:")) {
         in_needs = true;
-        s.needs = trim(line.substr(6));
+        s.needs = std::string(trim(line.substr(6)));
         continue;
       }
       // The Needs paragraph continues on indented lines.
-      if (in_needs && raw.find("*        ") != std::string::npos) s.needs += " " + trim(line);
+      if (in_needs && raw.find("*        ") != std::string::npos) s.needs += " " + std::string(trim(line));
       else in_needs = false;
     }
     if (const auto end = s.summary.find(". "); end != std::string::npos) s.summary.resize(end + 1);  // first sentence

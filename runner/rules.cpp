@@ -10,6 +10,7 @@
 
 #include "programs/bundled.h"
 #include "runner/errors.h"
+#include "runner/text.h"
 
 namespace skbtrail {
 
@@ -20,11 +21,6 @@ const std::set<std::string, std::less<>> kMatchKeys = {"source", "caller", "stac
                                                        "conntrack", "nat"};
 constexpr size_t kStackDepthForRules = 12;
 
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  return std::string(s.substr(first, s.find_last_not_of(" \t\r") - first + 1));
-}
 
 }  // namespace
 
@@ -35,7 +31,7 @@ RuleSet RuleSet::parse(std::string_view text, const std::string& source) {
   auto fail = [&](const std::string& what) { return UsageError(fmt::format("{}:{}: {}", source, number, what)); };
   for (std::string raw; std::getline(in, raw);) {
     ++number;
-    const std::string line = trim(raw.substr(0, raw.find('#')));
+    const std::string line = std::string(trim(raw.substr(0, raw.find('#'))));
     if (line.empty()) continue;
     if (line.front() == '[') {
       if (line.back() != ']' || line.size() < 3) throw fail(fmt::format("'{}': a rule starts with [name]", line));
@@ -48,8 +44,8 @@ RuleSet RuleSet::parse(std::string_view text, const std::string& source) {
     if (eq == std::string::npos) throw fail(fmt::format("'{}': expected key = value", line));
     if (set.rules_.empty()) throw fail("a key before the first [rule]");
     Rule& rule = set.rules_.back();
-    const std::string key = trim(line.substr(0, eq));
-    const std::string value = trim(line.substr(eq + 1));
+    const std::string key = std::string(trim(line.substr(0, eq)));
+    const std::string value = std::string(trim(line.substr(eq + 1)));
     if (value.empty()) throw fail(fmt::format("'{}' has no value", key));
     if (key == "level") {
       if (value != "info" && value != "warn" && value != "error")

@@ -10,16 +10,12 @@
 
 #include <fmt/format.h>
 
+#include "runner/text.h"
+
 namespace skbtrail {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
 
 // "field:enum skb_drop_reason reason;\toffset:36;\tsize:4;\tsigned:0;"
 TracepointField parse_field_line(std::string_view line) {

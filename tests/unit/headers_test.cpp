@@ -47,12 +47,12 @@ TEST_F(Headers, TreeReleaseComesFromUtsRelease) {
 // Debian's split: the flavour tree (generated files) names the common tree
 // in its Makefile; BCC gets one merged view of both.
 TEST_F(Headers, SplitTreesAreFoundAndMerged) {
-  const fs::path build = root_ / "linux-headers-6.1.0-56-amd64";
-  const fs::path common = root_ / "linux-headers-6.1.0-56-common";
+  const fs::path build = root_ / "flavour-headers";
+  const fs::path common = root_ / "common-headers";
   fs::create_directories(build / "include/config");
   fs::create_directories(build / "include/generated");
   fs::create_directories(build / "arch/x86/include/generated");
-  std::ofstream(build / "include/config/kernel.release") << "6.1.0-56-amd64\n";
+  std::ofstream(build / "include/config/kernel.release") << "9.9.0-test-amd64\n";
   std::ofstream(build / "Makefile") << "include " << common.string() << "/Makefile\n";
   fs::create_directories(common / "include/linux");
   fs::create_directories(common / "arch/x86/include/asm");
