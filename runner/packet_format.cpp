@@ -131,6 +131,16 @@ std::string MonotonicToWall::time_of_day(uint64_t monotonic_ns) const {
                      (wall % 1'000'000'000) / 1000);
 }
 
+namespace {
+// ".uuuuuu": the microseconds of a wall-clock time in ns, zero padded.
+void append_micros(std::string& out, int64_t wall_ns) {
+  char micros[7] = {'.'};
+  int64_t us = (wall_ns % 1'000'000'000) / 1000;
+  for (int i = 6; i >= 1; --i, us /= 10) micros[i] = static_cast<char>('0' + us % 10);
+  out.append(micros, 7);
+}
+}  // namespace
+
 void MonotonicToWall::append_time_of_day(std::string& out, uint64_t monotonic_ns) const {
   const int64_t wall = static_cast<int64_t>(monotonic_ns) + offset_ns_;
   const int64_t second = wall / 1'000'000'000;
@@ -142,10 +152,7 @@ void MonotonicToWall::append_time_of_day(std::string& out, uint64_t monotonic_ns
     cached_second_ = second;
   }
   out.append(cached_hms_, 8);
-  char micros[8] = {'.'};
-  int64_t us = (wall % 1'000'000'000) / 1000;
-  for (int i = 6; i >= 1; --i, us /= 10) micros[i] = static_cast<char>('0' + us % 10);
-  out.append(micros, 7);
+  append_micros(out, wall);
 }
 
 void MonotonicToWall::append_iso8601(std::string& out, uint64_t monotonic_ns) const {
@@ -161,10 +168,8 @@ void MonotonicToWall::append_iso8601(std::string& out, uint64_t monotonic_ns) co
   }
   out += '"';
   out.append(cached_utc_, 19);
-  char micros[9] = {'.', 0, 0, 0, 0, 0, 0, 'Z', '"'};
-  int64_t us = (wall % 1'000'000'000) / 1000;
-  for (int i = 6; i >= 1; --i, us /= 10) micros[i] = static_cast<char>('0' + us % 10);
-  out.append(micros, 9);
+  append_micros(out, wall);
+  out += "Z\"";
 }
 
 std::string MonotonicToWall::iso8601(uint64_t monotonic_ns) const {
