@@ -2,7 +2,8 @@
  *
  * Both sides compile this file: BCC's clang (target bpf) and g++ (x86-64).
  * Fields are ordered from 8-byte to 1-byte members so both ABIs lay them out
- * identically without packing attributes; the runner static_asserts sizes.
+ * identically without packing attributes; both sides assert the sizes below
+ * (SKBTRAIL_ASSERT_SIZE), so a field added on one side fails the build.
  * Addresses, ports, seq/ack and ICMP id/seq stay in network byte order, as
  * read from the packet, so the BPF side never swaps bytes.
  */
@@ -13,6 +14,12 @@
  * so __bpf__ alone cannot tell the two sides apart). */
 #if !defined(__KERNEL__)
 #include <linux/types.h>
+#endif
+
+#ifdef __cplusplus
+#define SKBTRAIL_ASSERT_SIZE(type, size) static_assert(sizeof(type) == (size), #type " changed size")
+#else
+#define SKBTRAIL_ASSERT_SIZE(type, size) _Static_assert(sizeof(type) == (size), #type " changed size")
 #endif
 
 #define SKBTRAIL_IFNAMSIZ 16
@@ -35,6 +42,7 @@ struct skbtrail_packet {
   __u8 icmp_code;
   __u8 pad[2];
 };
+SKBTRAIL_ASSERT_SIZE(struct skbtrail_packet, 56);
 
 /* One skb:kfree_skb hit that passed the in-kernel filter. */
 struct skbtrail_drop_event {
@@ -55,6 +63,7 @@ struct skbtrail_drop_event {
   __u8 pad0;
   struct skbtrail_packet pkt;
 };
+SKBTRAIL_ASSERT_SIZE(struct skbtrail_drop_event, 144);
 
 /* What produced a trace event. */
 #define SKBTRAIL_TRACE_HOP 0  /* a function or tracepoint on the path */
@@ -85,17 +94,22 @@ struct skbtrail_trace_event {
   char table[32]; /* IPT: "filter", "nat", ... */
   struct skbtrail_packet pkt;
 };
+SKBTRAIL_ASSERT_SIZE(struct skbtrail_trace_event, 184);
 
-/* Where a RST event came from (skbtrail rst); the runner's source list
- * uses the same numbers. */
-#define SKBTRAIL_RST_TCP_V4_SEND_RESET 0
-#define SKBTRAIL_RST_TCP_V6_SEND_RESET 1
-#define SKBTRAIL_RST_ACTIVE_RESET 2 /* tcp_send_active_reset */
-#define SKBTRAIL_RST_NF_SEND_RESET 3
-#define SKBTRAIL_RST_NF_SEND_RESET6 4
-#define SKBTRAIL_RST_TCP_RESET 5        /* a RST was received */
-#define SKBTRAIL_RST_TP_SEND_RESET 6    /* tcp:tcp_send_reset tracepoint */
-#define SKBTRAIL_RST_TP_RECEIVE_RESET 7 /* tcp:tcp_receive_reset tracepoint */
+/* Where a RST event came from (skbtrail rst): the value the BPF side sets
+ * and the name the runner prints, from this one list. */
+#define SKBTRAIL_RST_SOURCES(X)                                                     \
+  X(SKBTRAIL_RST_TCP_V4_SEND_RESET, 0, "tcp_v4_send_reset")                         \
+  X(SKBTRAIL_RST_TCP_V6_SEND_RESET, 1, "tcp_v6_send_reset")                         \
+  X(SKBTRAIL_RST_ACTIVE_RESET, 2, "tcp_send_active_reset")                          \
+  X(SKBTRAIL_RST_NF_SEND_RESET, 3, "nf_send_reset")                                 \
+  X(SKBTRAIL_RST_NF_SEND_RESET6, 4, "nf_send_reset6")                               \
+  X(SKBTRAIL_RST_TCP_RESET, 5, "tcp_reset")               /* a RST was received */  \
+  X(SKBTRAIL_RST_TP_SEND_RESET, 6, "tp:tcp_send_reset")   /* the tracepoints */     \
+  X(SKBTRAIL_RST_TP_RECEIVE_RESET, 7, "tp:tcp_receive_reset")
+#define SKBTRAIL_RST_SOURCE_VALUE(name, value, text) name = value,
+enum skbtrail_rst_source { SKBTRAIL_RST_SOURCES(SKBTRAIL_RST_SOURCE_VALUE) };
+#undef SKBTRAIL_RST_SOURCE_VALUE
 
 /* One conntrack tuple as the runner prints it (ports in network order). */
 struct skbtrail_ct_tuple {
@@ -118,6 +132,7 @@ struct skbtrail_ct_invalid {
   __u8 pad[2];
   char message[64];               /* e.g. "SEQ is over the upper bound ..." */
 };
+SKBTRAIL_ASSERT_SIZE(struct skbtrail_ct_invalid, 144);
 
 /* One RST sent or received (skbtrail rst). pkt holds the RST's own tuple
  * (source = the host that sends it); for resets answering a segment the
@@ -142,5 +157,6 @@ struct skbtrail_rst_event {
   struct skbtrail_packet pkt;
   struct skbtrail_ct_invalid ct;
 };
+SKBTRAIL_ASSERT_SIZE(struct skbtrail_rst_event, 288);
 
 #endif /* SKBTRAIL_EVENTS_H */

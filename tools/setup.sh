@@ -22,7 +22,7 @@ packages=(
   build-essential cmake pkg-config git
   libbpfcc-dev libbpf-dev libelf-dev zlib1g-dev
   libboost-program-options-dev libboost-dev
-  libfmt-dev libgtest-dev googletest
+  libfmt-dev libgtest-dev googletest nlohmann-json3-dev
   llvm-dev clang
   iproute2 iptables netcat-openbsd iputils-ping
 )

@@ -18,8 +18,8 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
-#include "runner/kallsyms.h"
-#include "runner/kernel_info.h"
+#include "runner/kernel/kallsyms.h"
+#include "runner/kernel/kernel_info.h"
 #include "scenario_driver/scenario.h"
 
 namespace fs = std::filesystem;

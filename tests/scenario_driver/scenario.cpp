@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "runner/kernel_info.h"
+#include "runner/kernel/kernel_info.h"
 
 namespace skbtrail::scenarios {
 

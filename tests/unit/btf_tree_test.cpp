@@ -1,4 +1,4 @@
-#include "runner/btf_tree.h"
+#include "runner/kernel/btf_tree.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,8 +1,12 @@
-#include "runner/cli.h"
+#include "runner/cli/command_line.h"
 
 #include <gtest/gtest.h>
 
-#include "runner/errors.h"
+#include "runner/common/errors.h"
+#include "runner/tools/doctor/doctor.h"
+#include "runner/tools/drop/drop.h"
+#include "runner/tools/rst/rst.h"
+#include "runner/tools/trace/trace.h"
 
 namespace skbtrail {
 namespace {
@@ -21,7 +25,7 @@ std::string usage_error(std::vector<std::string> args) {
 TEST(Cli, DropOptionsAreParsed) {
   const auto command = parse({"drop", "--dport", "9", "-c", "1", "--json", "--saddr", "127.0.0.1", "--proto", "tcp",
                               "--stack", "--duration", "2m", "--perf-pages", "128", "-N", "4026531840"});
-  const auto* drop = std::get_if<DropOptions>(&command);
+  const auto* drop = command.options<DropOptions>();
   ASSERT_NE(drop, nullptr);
   EXPECT_EQ(drop->filter.dport, 9);
   EXPECT_EQ(drop->filter.saddr->to_string(), "127.0.0.1");
@@ -37,7 +41,7 @@ TEST(Cli, DropOptionsAreParsed) {
 
 TEST(Cli, ShortFilterAliases) {
   const auto command = parse({"drop", "-H", "fd00::1", "-P", "53", "-p", "1234"});
-  const auto& drop = std::get<DropOptions>(command);
+  const auto& drop = command.get<DropOptions>();
   EXPECT_EQ(drop.filter.addr->to_string(), "fd00::1");
   EXPECT_EQ(drop.filter.port, 53);
   EXPECT_EQ(drop.filter.pid, 1234u);
@@ -80,32 +84,32 @@ TEST(Cli, HeaderOptions) {
   const auto command = parse({"drop", "--kernel-headers", "/usr/src/kernels/3.10.0-1160.el7.x86_64",
                               "--kernel-release", "3.10.0-1160.el7.x86_64", "--kernel-version-code", "4.15.18",
                               "--force-headers", "--cache-dir", "/tmp/c"});
-  const auto& h = std::get<DropOptions>(command).run.headers;
+  const auto& h = command.get<DropOptions>().run.headers;
   EXPECT_EQ(h.kernel_headers, "/usr/src/kernels/3.10.0-1160.el7.x86_64");
   EXPECT_EQ(h.kernel_release, "3.10.0-1160.el7.x86_64");
   EXPECT_EQ(h.version_code, (4u << 16) + (15u << 8) + 18u);
   EXPECT_TRUE(h.force);
   EXPECT_EQ(h.cache_root, "/tmp/c");
-  EXPECT_EQ(std::get<DropOptions>(parse({"drop", "--kernel-version-code", "266002"})).run.headers.version_code,
+  EXPECT_EQ(parse({"drop", "--kernel-version-code", "266002"}).get<DropOptions>().run.headers.version_code,
             266002u);
-  EXPECT_EQ(std::get<DropOptions>(parse({"drop", "--headers", "btf"})).run.headers.mode, HeaderMode::Btf);
+  EXPECT_EQ(parse({"drop", "--headers", "btf"}).get<DropOptions>().run.headers.mode, HeaderMode::Btf);
   EXPECT_THROW(parse({"drop", "--headers", "btf", "--kernel-headers", "/x"}), UsageError);
   EXPECT_NE(usage_error({"drop", "--force-headers"}).find("add --kernel-headers"), std::string::npos);
   EXPECT_NE(usage_error({"drop", "--kernel-release", "4.4.0"}).find("add --kernel-headers"), std::string::npos);
 }
 
 TEST(Cli, HelpDocumentsEveryOptionWithExamples) {
-  const auto text = std::get<ShowText>(parse({"drop", "--help"})).text;
+  const auto text = parse({"drop", "--help"}).text();
   for (const char* option : {"--addr", "--saddr", "--daddr", "--port", "--sport", "--dport", "--proto", "--pid",
                              "--netns", "--json", "--count", "--duration", "--stack", "--headers", "--kernel-headers",
                              "--kernel-release", "--kernel-version-code", "--force-headers", "examples:"})
     EXPECT_NE(text.find(option), std::string::npos) << option;
-  EXPECT_NE(std::get<ShowText>(parse({"--help"})).text.find("doctor"), std::string::npos);
-  EXPECT_NE(std::get<ShowText>(parse({"doctor", "--help"})).text.find("--no-compile"), std::string::npos);
+  EXPECT_NE(parse({"--help"}).text().find("doctor"), std::string::npos);
+  EXPECT_NE(parse({"doctor", "--help"}).text().find("--no-compile"), std::string::npos);
 }
 
 TEST(Cli, TraceHelpHasAnExampleForEveryOption) {
-  const auto text = std::get<ShowText>(parse({"trace", "--help"})).text;
+  const auto text = parse({"trace", "--help"}).text();
   const auto examples = text.substr(text.find("examples:"));
   for (const char* option :
        {"--proto", "-H", "--saddr", "--daddr", "-P", "--sport", "--dport", "--icmpid", "-p", "-N", "--ifname",
@@ -118,7 +122,7 @@ TEST(Cli, TraceOptions) {
   const auto command = parse({"trace", "--proto", "icmp", "-H", "10.0.0.2", "--icmpid", "22", "--iptable", "--keep",
                               "--explain", "-T", "--ifname", "veth0", "--probes", "ip_rcv,icmp_rcv", "--add-probe",
                               "ip_route_input_noref:arg1", "--exclude", "nf_hook_slow", "--dropstack"});
-  const auto& t = std::get<TraceOptions>(command);
+  const auto& t = command.get<TraceOptions>();
   EXPECT_EQ(t.icmp_id, 22);
   EXPECT_TRUE(t.hops.iptables && t.keep && t.explain && t.date && t.dropstack && !t.callstack);
   EXPECT_EQ(t.filter.ifname, "veth0");
@@ -126,9 +130,9 @@ TEST(Cli, TraceOptions) {
   ASSERT_EQ(t.hops.added.size(), 1u);
   EXPECT_EQ(t.hops.added[0].name, "ip_route_input_noref");
   EXPECT_EQ(t.hops.exclude, std::vector<std::string>{"nf_hook_slow"});
-  EXPECT_EQ(std::get<TraceOptions>(parse({"trace", "--probes", "@my.probes"})).probes_file, "my.probes");
+  EXPECT_EQ(parse({"trace", "--probes", "@my.probes"}).get<TraceOptions>().probes_file, "my.probes");
   EXPECT_NE(usage_error({"trace", "--proto", "udp", "--tcp-flags", "S"}).find("--tcp-flags"), std::string::npos);
-  const RstOptions r = std::get<RstOptions>(parse({"rst", "--ifname", "veth1", "--tcp-flags", "SA"}));
+  const RstOptions r = parse({"rst", "--ifname", "veth1", "--tcp-flags", "SA"}).get<RstOptions>();
   EXPECT_EQ(r.filter.ifname, "veth1");
   EXPECT_EQ(r.filter.tcp_flags, 0x12);
   EXPECT_NE(usage_error({"rst", "--ifname", "a-name-far-too-long"}).find("--ifname 'a-name-far-too-long'"),
@@ -139,7 +143,7 @@ TEST(Cli, TraceOptions) {
 
 TEST(Cli, Doctor) {
   const auto command = parse({"doctor", "--no-compile", "--headers", "btf"});
-  const auto& doctor = std::get<DoctorOptions>(command);
+  const auto& doctor = command.get<DoctorOptions>();
   EXPECT_FALSE(doctor.compile);
   EXPECT_EQ(doctor.headers.mode, HeaderMode::Btf);
 }

@@ -1,13 +1,13 @@
 // The compat lint's pieces on hand-assembled bytecode and small tables.
-#include "runner/compat_check.h"
+#include "runner/tools/check/check.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <vector>
 
-#include "runner/errors.h"
-#include "runner/kernel_info.h"
+#include "runner/common/errors.h"
+#include "runner/kernel/kernel_info.h"
 
 namespace skbtrail {
 namespace {

@@ -1,4 +1,4 @@
-#include "runner/drop.h"
+#include "runner/tools/drop/drop.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -9,9 +9,13 @@
 #include <ctime>
 #include <sstream>
 
-#include "runner/kallsyms.h"
-#include "runner/rules.h"
-#include "runner/stacks.h"
+#include "runner/kernel/kallsyms.h"
+#include "runner/bpf/stack_map.h"
+#include "runner/data/rules.h"
+#include "runner/output/json_line.h"
+#include "runner/output/packet_format.h"
+#include "runner/tools/drop/drop_reporter.h"
+#include "runner/output/address_namer.h"
 
 namespace skbtrail {
 namespace {
@@ -67,8 +71,30 @@ class DropFormat : public ::testing::Test {
     return ev;
   }
 
-  DropReporter reporter(bool json, bool has_reason = true) {
-    return DropReporter(names_, reasons_, has_reason, MonotonicToWall(1'700'000'000'000'000'000LL), json);
+  // The reporter with its output, read back as text after each call.
+  struct Harness {
+    DropReporter reporter;
+    Output output;
+    std::string header() {
+      reporter.begin(output);
+      return output.take();
+    }
+    void diagnose_with(const RuleSet* rules, bool quiet) { reporter.diagnose_with(rules, quiet); }
+    void append_event(std::string& out, const skbtrail_drop_event& ev, std::span<const uint64_t> stack) {
+      reporter.report(ev, stack, output);
+      out += output.take();
+    }
+    void append_lost(std::string& out, int cpu, uint64_t count) {
+      reporter.lost(0, cpu, count, output);
+      out += output.take();
+    }
+    void append_summary(std::string& out) {
+      reporter.end(output);
+      out += output.take();
+    }
+  };
+  Harness reporter(bool json, bool has_reason = true) {
+    return Harness{DropReporter(names_, reasons_, has_reason), Output(json, MonotonicToWall(1'700'000'000'000'000'000LL))};
   }
 
   Kallsyms kallsyms_;
@@ -184,13 +210,17 @@ TEST_F(DropFormat, SummaryCountsByReasonAndLocation) {
 }
 
 TEST_F(DropFormat, DecodeRejectsShortSamples) {
-  skbtrail_drop_event ev = v4_syn(), decoded{};
+  skbtrail_drop_event ev = v4_syn();
   std::vector<uint8_t> raw(sizeof(ev) + 4);  // perf pads samples
   std::memcpy(raw.data(), &ev, sizeof(ev));
-  EXPECT_TRUE(decode_drop_event(raw, decoded));
-  EXPECT_EQ(decoded.pid, 31583u);
-  EXPECT_EQ(decoded.pkt.dport, htons(9));
-  EXPECT_FALSE(decode_drop_event(std::span<const uint8_t>(raw.data(), sizeof(ev) - 1), decoded));
+  auto r = reporter(true);
+  StackMap stacks;
+  EXPECT_TRUE(r.reporter.sample(0, raw, stacks, r.output));
+  const std::string decoded = r.output.take();
+  EXPECT_NE(decoded.find("\"pid\":31583"), std::string::npos) << decoded;
+  EXPECT_NE(decoded.find("\"dport\":9"), std::string::npos) << decoded;
+  EXPECT_FALSE(r.reporter.sample(0, std::span<const uint8_t>(raw.data(), sizeof(ev) - 1), stacks, r.output));
+  EXPECT_EQ(r.reporter.events(), 1u);
 }
 
 TEST_F(DropFormat, DiagnosisFromReasonOrLocation) {
@@ -256,14 +286,21 @@ TEST(Json, Escaping) {
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\"");
 }
 
+// A kernel described by its version: 5.17+ has drop reasons, 4.9 does not.
+KernelFacts kernel_of_version(uint32_t version) {
+  KernelInfo k;
+  k.has_kprobes = true;
+  k.version_code = version;
+  k.release = format_version_code(version);
+  return KernelFacts::assumed(k, {});
+}
+
 TEST(DropProgram, CflagsFollowTheTracepointAndOptions) {
   DropOptions options;
   options.filter.dport = 9;
   options.stack = true;
-  const auto with_reason = parse_tracepoint_format("field:enum skb_drop_reason reason;\toffset:36;\tsize:4;\tsigned:0;\n");
-  const auto without = parse_tracepoint_format("field:void * location;\toffset:16;\tsize:8;\tsigned:0;\n");
-  const auto a = drop_program_cflags(options, with_reason);
-  const auto b = drop_program_cflags(DropOptions{}, without);
+  const auto a = drop_plan(kernel_of_version(kernel_version(6, 1, 0)), options).cflags;
+  const auto b = drop_plan(kernel_of_version(kernel_version(4, 9, 0)), DropOptions{}).cflags;
   auto has = [](const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
   };

@@ -1,4 +1,6 @@
-#include "runner/event_loop.h"
+#include "runner/session/event_loop.h"
+
+#include "runner/bpf/perf_stream.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +25,7 @@ TEST(EventLoop, DurationStopsTheLoop) {
   loop.stop_after(std::chrono::milliseconds(20));
   const auto start = std::chrono::steady_clock::now();
   loop.run();
-  EXPECT_EQ(loop.stop_reason(), "duration reached");
+  EXPECT_EQ(loop.stop_reason(), StopReason::DurationReached);
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(20));
 }
 
@@ -32,15 +34,17 @@ TEST(EventLoop, SigtermStopsTheLoop) {
   loop.stop_after(std::chrono::seconds(30));  // a safety net if the signal were lost
   boost::asio::post(loop.context(), [] { std::raise(SIGTERM); });
   loop.run();
-  EXPECT_EQ(loop.stop_reason(), "signal 15");
+  EXPECT_EQ(loop.stop_reason(), StopReason::Signalled);
+  EXPECT_EQ(loop.stop_reason_text(), "signal 15");
 }
 
 TEST(EventLoop, FirstStopReasonWins) {
   EventLoop loop;
-  loop.stop("count reached");
-  loop.stop("interrupted");
+  loop.stop(StopReason::CountReached);
+  loop.stop(StopReason::Interrupted);
   loop.run();
-  EXPECT_EQ(loop.stop_reason(), "count reached");
+  EXPECT_EQ(loop.stop_reason(), StopReason::CountReached);
+  EXPECT_EQ(loop.stop_reason_text(), "count reached");
 }
 
 }  // namespace

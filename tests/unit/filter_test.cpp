@@ -1,11 +1,11 @@
-#include "runner/filter.h"
+#include "runner/bpf/filter.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 
-#include "runner/errors.h"
+#include "runner/common/errors.h"
 
 namespace skbtrail {
 namespace {
@@ -43,8 +43,8 @@ TEST(Filter, BadValuesNameTheOptionAndTheFix) {
   EXPECT_EQ(parse_port_option("--port", "65535"), 65535);
   EXPECT_THROW(parse_proto_option("sctp"), UsageError);
   EXPECT_EQ(parse_proto_option("icmpv6"), L4Protocol::Icmp6);
-  EXPECT_THROW(parse_u32_option("--netns", "4294967296"), UsageError);
-  EXPECT_EQ(parse_u32_option("--netns", "4026531840"), 4026531840u);
+  EXPECT_THROW(parse_u32_option("--netns", "4294967296", "4026531840"), UsageError);
+  EXPECT_EQ(parse_u32_option("--netns", "4026531840", "4026531840"), 4026531840u);
 }
 
 TEST(Filter, PortsBecomeNetworkOrderConstants) {

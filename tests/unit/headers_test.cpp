@@ -1,4 +1,4 @@
-#include "runner/headers.h"
+#include "runner/kernel/headers.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "runner/errors.h"
+#include "runner/common/errors.h"
 
 namespace skbtrail {
 namespace {

@@ -1,4 +1,4 @@
-#include "runner/kallsyms.h"
+#include "runner/kernel/kallsyms.h"
 
 #include <gtest/gtest.h>
 

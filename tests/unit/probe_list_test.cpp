@@ -1,12 +1,13 @@
-#include "runner/probe_list.h"
+#include "runner/data/probe_list.h"
+#include "runner/tools/trace/hop_plan.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <sstream>
 
-#include "runner/errors.h"
-#include "runner/kallsyms.h"
+#include "runner/common/errors.h"
+#include "runner/kernel/kallsyms.h"
 
 namespace skbtrail {
 namespace {
@@ -107,13 +108,14 @@ class Plan : public ::testing::Test {
     for (const auto& hop : plan.hops) out.push_back(hop.function);
     return out;
   }
+  KernelFacts facts() const { return KernelFacts::running(kernel_, {}, ready_kallsyms(kallsyms_)); }
   std::vector<HopSpec> list_;
   Kallsyms kallsyms_;
   KernelInfo kernel_;
 };
 
 TEST_F(Plan, AlternativeNamesVersionsAndMissingFunctions) {
-  const auto plan = plan_trace(list_, {}, kernel_, kallsyms_);
+  const auto plan = plan_trace(list_, {}, facts());
   // ip_rcv_core resolves to its .isra clone; tcp_drop is gone in 6.1 (not
   // reported); __dev_queue_xmit is missing from kallsyms (reported);
   // ipt_do_table needs --iptable; tracepoints are absent in this fake tracefs.
@@ -132,24 +134,24 @@ TEST_F(Plan, SelectionOnlyAddExcludeIptables) {
   selection.iptables = true;
   selection.exclude = {"ip_rcv_core"};
   selection.added = {parse_added_probe("ip_rcv")};  // duplicates are attached once
-  auto plan = plan_trace(list_, selection, kernel_, kallsyms_);
+  auto plan = plan_trace(list_, selection, facts());
   EXPECT_EQ(names(plan), (std::vector<std::string>{"ip_rcv", "nf_hook_slow", "ipt_do_table"}));
   EXPECT_TRUE(plan.hops[2].special_ipt);
 
   HopSelection only;
   only.only = {"nf_hook_slow"};
-  EXPECT_EQ(names(plan_trace(list_, only, kernel_, kallsyms_)), std::vector<std::string>{"nf_hook_slow"});
+  EXPECT_EQ(names(plan_trace(list_, only, facts())), std::vector<std::string>{"nf_hook_slow"});
   only.only = {"no_such_hop"};
-  EXPECT_THROW(plan_trace(list_, only, kernel_, kallsyms_), UsageError);
+  EXPECT_THROW(plan_trace(list_, only, facts()), UsageError);
   HopSelection bad_exclude;
   bad_exclude.exclude = {"nope"};
-  EXPECT_THROW(plan_trace(list_, bad_exclude, kernel_, kallsyms_), UsageError);
+  EXPECT_THROW(plan_trace(list_, bad_exclude, facts()), UsageError);
 }
 
 TEST_F(Plan, NoKprobesAndNothingLeftIsAnError) {
   kernel_.has_kprobes = false;
   try {
-    plan_trace(list_, {}, kernel_, kallsyms_);
+    plan_trace(list_, {}, facts());
     FAIL();
   } catch (const EnvironmentError& e) {
     EXPECT_NE(std::string(e.what()).find("ip_rcv, ip_rcv_core, __dev_queue_xmit, nf_hook_slow (this kernel has no kprobes)"),

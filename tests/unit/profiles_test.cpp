@@ -1,15 +1,18 @@
 // Profiles and the canned-script index: every bundled profile expands to a
 // command line the CLI accepts, with hops that exist in the probe list.
-#include "runner/profiles.h"
+#include "runner/data/profiles.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <variant>
 
-#include "runner/cli.h"
-#include "runner/errors.h"
-#include "runner/probe_list.h"
+#include "runner/cli/command_line.h"
+#include "runner/common/errors.h"
+#include "runner/tools/profiles/profiles_tool.h"
+#include "runner/tools/rst/rst.h"
+#include "runner/tools/trace/trace.h"
+#include "runner/data/probe_list.h"
 
 namespace skbtrail {
 namespace {
@@ -22,7 +25,7 @@ TEST(Profiles, EveryBundledProfileParsesAsACommand) {
     SCOPED_TRACE(p.name);
     EXPECT_FALSE(p.description.empty());
     const Command c = parse_command_line({"run", p.name});
-    EXPECT_FALSE(std::holds_alternative<ShowText>(c));
+    EXPECT_FALSE(c.shows_text());
     // --probes names must be in the hop list (the kernel check happens at run time).
     const auto it = std::find(p.options.begin(), p.options.end(), "--probes");
     if (it == p.options.end()) continue;
@@ -41,10 +44,10 @@ TEST(Profiles, EveryBundledProfileParsesAsACommand) {
 TEST(Profiles, RunAppendsTheUsersOptions) {
   const auto args = expand_profile("rst", {"-P", "8080"});
   EXPECT_EQ(args, (std::vector<std::string>{"rst", "--stack", "-P", "8080"}));
-  const RstOptions rst = std::get<RstOptions>(parse_command_line({"run", "rst", "-P", "8080"}));
+  const RstOptions rst = parse_command_line({"run", "rst", "-P", "8080"}).get<RstOptions>();
   EXPECT_TRUE(rst.stack);
   EXPECT_EQ(rst.filter.port, 8080);
-  const TraceOptions trace = std::get<TraceOptions>(parse_command_line({"run", "iptables", "-H", "10.0.0.2"}));
+  const TraceOptions trace = parse_command_line({"run", "iptables", "-H", "10.0.0.2"}).get<TraceOptions>();
   EXPECT_TRUE(trace.hops.iptables);
   EXPECT_TRUE(trace.filter.addr.has_value());
   try {
@@ -59,7 +62,7 @@ TEST(Profiles, RunAppendsTheUsersOptions) {
 TEST(Profiles, FileErrorsNameTheLine) {
   auto error_of = [](const char* text) {
     try {
-      parse_profiles(text, "my.profiles");
+      parse_profiles(text, "my.profiles", tracing_tool_names());
     } catch (const UsageError& e) {
       return std::string(e.what());
     }
@@ -86,7 +89,7 @@ TEST(Profiles, ListShowsProfilesAndScriptsWithTheirNeeds) {
   EXPECT_NE(text.find("  iptables   which iptables table and chain decided"), std::string::npos) << text;
   EXPECT_NE(text.find("= skbtrail rst --stack"), std::string::npos) << text;
   EXPECT_NE(text.find("needs: kprobes (CONFIG_KPROBES), kernel 4.1+"), std::string::npos) << text;
-  const auto printed = std::get<ShowText>(parse_command_line({"list", "--print", "rst.bt"})).text;
+  const auto printed = parse_command_line({"list", "--print", "rst.bt"}).text();
   EXPECT_EQ(printed.rfind("#!/usr/bin/env bpftrace", 0), 0u);
   EXPECT_THROW(parse_command_line({"list", "--print", "nope.bt"}), UsageError);
 }

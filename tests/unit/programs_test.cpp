@@ -1,4 +1,4 @@
-#include "programs/bundled.h"
+#include "resources/bundled.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "programs/skbtrail_events.h"
 
-namespace skbtrail::programs {
+namespace skbtrail::resources {
 namespace {
 
 size_t count(const std::string& text, const std::string& needle) {
@@ -54,4 +54,4 @@ TEST(Programs, EventLayoutHasNoHiddenPadding) {
 }
 
 }  // namespace
-}  // namespace skbtrail::programs
+}  // namespace skbtrail::resources

@@ -1,8 +1,10 @@
 // --record/--replay files, and the allocation-free formatters agreeing with
 // the plain ones.
-#include "runner/recording.h"
+#include "runner/bpf/recording.h"
 
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -10,8 +12,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "runner/errors.h"
-#include "runner/packet_format.h"
+#include "runner/common/errors.h"
+#include "runner/output/clock.h"
+#include "runner/output/packet_format.h"
+#include "runner/output/text.h"
 
 namespace skbtrail {
 namespace {
@@ -49,15 +53,22 @@ TEST(Recording, RoundTripAndRefusals) {
   EXPECT_THROW(SampleRecorder("/nonexistent-dir/x.rec", "drop", 4), UsageError);
 }
 
-TEST(Recording, FastFormattersAgreeWithThePlainOnes) {
-  const MonotonicToWall clock(1'700'000'000'000'000'000LL);
-  for (const uint64_t ns : {uint64_t{5}, uint64_t{123'456'789'012}, uint64_t{123'999'999'999}, uint64_t{124'000'000'001}}) {
-    std::string fast;
-    clock.append_time_of_day(fast, ns);
-    EXPECT_EQ(fast, clock.time_of_day(ns));
-    fast.clear();
-    clock.append_iso8601(fast, ns);
-    EXPECT_EQ(fast, "\"" + clock.iso8601(ns) + "\"");
+TEST(Recording, CachedFormattersFollowTheSeconds) {
+  ::setenv("TZ", "UTC", 1);
+  ::tzset();
+  const MonotonicToWall clock(1'700'000'000'000'000'000LL);  // 2023-11-14T22:13:20Z at 0
+  // The cache is per second: each of these crosses into another second or stays in one.
+  const std::pair<uint64_t, const char*> expected[] = {{5, "2023-11-14T22:13:20.000000Z"},
+                                                       {123'456'789'012, "2023-11-14T22:15:23.456789Z"},
+                                                       {123'999'999'999, "2023-11-14T22:15:23.999999Z"},
+                                                       {124'000'000'001, "2023-11-14T22:15:24.000000Z"}};
+  for (const auto& [ns, iso] : expected) {
+    std::string text;
+    clock.append_iso8601(text, ns);
+    EXPECT_EQ(text, iso);
+    text.clear();
+    clock.append_time_of_day(text, ns);
+    EXPECT_EQ(text, std::string(iso).substr(11, 15));
   }
   skbtrail_packet v6{};
   v6.l3_proto = 0x86dd;

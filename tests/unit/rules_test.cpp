@@ -1,4 +1,4 @@
-#include "runner/rules.h"
+#include "runner/data/rules.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -6,10 +6,11 @@
 #include <cstring>
 #include <sstream>
 
-#include "runner/errors.h"
-#include "runner/kallsyms.h"
-#include "runner/rst.h"
-#include "runner/stacks.h"
+#include "runner/common/errors.h"
+#include "runner/kernel/kallsyms.h"
+#include "runner/tools/rst/rst.h"
+#include "runner/tools/rst/rst_reporter.h"
+#include "runner/output/address_namer.h"
 
 namespace skbtrail {
 namespace {
@@ -85,12 +86,10 @@ class RstClassify : public ::testing::Test {
     kallsyms_ = Kallsyms::parse(in);
   }
   std::string classify(skbtrail_rst_event ev, std::vector<uint64_t> stack) {
-    RstOptions options;
-    options.run.json = true;
-    RstReporter r(names_, rules_, {}, MonotonicToWall(0), options);
-    std::string out;
-    r.append_event(out, ev, stack);
-    return out;
+    RstReporter r(names_, rules_, {}, false);
+    Output out(true, MonotonicToWall(0));
+    r.report(ev, stack, out);
+    return out.take();
   }
   static skbtrail_rst_event event(uint8_t source, bool sock) {
     skbtrail_rst_event ev{};
@@ -188,17 +187,17 @@ TEST_F(RstClassify, ReasonsWinOnNewKernels) {
   const auto format = parse_tracepoint_format(
       "field:int reason;\toffset:8;\tsize:4;\tsigned:0;\n"
       "print fmt: \"%s\", __print_symbolic(REC->reason, { 1, \"NO_SOCKET\" }, { 12, \"TCP_ABORT_ON_LINGER\" })\n");
-  RstOptions options;
-  RstReporter r(names_, rules_, ValueNames(*format.symbolic_for("reason")), MonotonicToWall(0), options);
+  RstReporter r(names_, rules_, ValueNames(*format.symbolic_for("reason")), false);
   auto ev = event(SKBTRAIL_RST_TP_SEND_RESET, true);
   ev.has_reason = 1;
   ev.reason = 12;
-  std::string out;
-  r.append_event(out, ev, {});
+  Output text(false, MonotonicToWall(0));
+  r.report(ev, {}, text);
+  std::string out = text.take();
   EXPECT_NE(out.find("cause    [warn] abort (linger 0)"), std::string::npos) << out;
   EXPECT_NE(out.find("reason TCP_ABORT_ON_LINGER"), std::string::npos) << out;
-  out.clear();
-  r.append_summary(out);
+  r.end(text);
+  out = text.take();
   EXPECT_NE(out.find("analysis result: 1 resets"), std::string::npos);
 }
 

@@ -5,8 +5,8 @@
 // .init.text both start at 0. Every answer must equal addr2line's.
 #include "symbolize/kernel_symbols.h"
 #include "symbolize/symbolize.h"
-#include "runner/kallsyms.h"
-#include "runner/stacks.h"
+#include "runner/kernel/kallsyms.h"
+#include "runner/output/address_namer.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -269,7 +269,7 @@ TEST_F(Fixtures, RunnerStacksAndLocationsGetFileAndLine) {
   EXPECT_EQ(plain.describe(0xffffffff81000004), "outer+0x4");
   std::string out;
   const uint64_t stack[] = {0xffffffff81000004, 0xffffffff81000045};
-  append_stack_text(out, names, stack);
+  append_stack_text(out, StackView{&names, stack});
   EXPECT_NE(out.find("    outer+0x4 (leaf at inl.c:1"), std::string::npos) << out;
   EXPECT_NE(out.find("    call_a+0x5 ("), std::string::npos) << out;
 }

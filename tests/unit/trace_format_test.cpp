@@ -1,4 +1,4 @@
-#include "runner/trace.h"
+#include "runner/tools/trace/trace.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -8,9 +8,10 @@
 #include <cstring>
 #include <sstream>
 
-#include "runner/errors.h"
-#include "runner/kallsyms.h"
-#include "runner/stacks.h"
+#include "runner/common/errors.h"
+#include "runner/kernel/kallsyms.h"
+#include "runner/output/address_namer.h"
+#include "runner/tools/trace/trace_reporter.h"
 
 namespace skbtrail {
 namespace {
@@ -25,7 +26,7 @@ class TraceFormat : public ::testing::Test {
                                         "ipt_do_table 1 netfilter - - iptables\n"
                                         "icmp_rcv 1 icmp - - ICMP receive\n",
                                         "t"),
-                       HopSelection::everything(), kernel(), kallsyms_);
+                       HopSelection::everything(), KernelFacts::assumed(kernel(), {}));
     std::istringstream in("ffffffff81000000 T nf_hook_slow\n");
     kallsyms_ = Kallsyms::parse(in);
   }
@@ -54,9 +55,11 @@ class TraceFormat : public ::testing::Test {
     return ev;
   }
   std::string line(const skbtrail_trace_event& ev, const TraceOptions& options) {
-    TraceReporter r(plan_, names_, {}, MonotonicToWall(1'700'000'000'000'000'000LL), options);
+    TraceReporter r(plan_, names_, {}, options);
+    Output output(options.run.json, MonotonicToWall(1'700'000'000'000'000'000LL));
     std::string out;
-    r.append_event(out, ev, {});
+    r.report(ev, {}, output);
+  out += output.take();
     return out;
   }
   Kallsyms kallsyms_;
@@ -101,9 +104,11 @@ TEST_F(TraceFormat, DropsNameReasonAndLocation) {
       "print fmt: \"%s\", __print_symbolic(REC->reason, { 12, \"NETFILTER_DROP\" })\n");
   ev.reason = 12;
   TraceOptions options;
-  TraceReporter r(plan_, names_, ValueNames(*format.symbolic_for("reason")), MonotonicToWall(0), options);
+  TraceReporter r(plan_, names_, ValueNames(*format.symbolic_for("reason")), options);
+  Output output(options.run.json, MonotonicToWall(0));
   std::string out;
-  r.append_event(out, ev, {});
+  r.report(ev, {}, output);
+  out += output.take();
   EXPECT_NE(out.find(":ip_rcv NETFILTER_DROP at nf_hook_slow+0x9e (packet dropped)"), std::string::npos) << out;
 }
 
@@ -116,10 +121,10 @@ TEST_F(TraceFormat, PacketInfoForEachProtocol) {
   p.icmp_seq = htons(3);
   ::inet_pton(AF_INET, "10.0.0.1", &p.saddr[0]);
   ::inet_pton(AF_INET, "10.0.0.2", &p.daddr[0]);
-  EXPECT_EQ(TraceReporter::packet_info(p), "I_request:10.0.0.1->10.0.0.2 id=22 seq=3");
+  EXPECT_EQ(trace_packet_info(p), "I_request:10.0.0.1->10.0.0.2 id=22 seq=3");
   p.icmp_type = 3;
   p.icmp_code = 3;
-  EXPECT_EQ(TraceReporter::packet_info(p), "I_type 3 code 3:10.0.0.1->10.0.0.2");
+  EXPECT_EQ(trace_packet_info(p), "I_type 3 code 3:10.0.0.1->10.0.0.2");
   p = {};
   p.l3_proto = 0x86dd;
   p.l4_proto = 17;
@@ -127,27 +132,31 @@ TEST_F(TraceFormat, PacketInfoForEachProtocol) {
   ::inet_pton(AF_INET6, "fd00::2", p.daddr);
   p.sport = htons(5353);
   p.dport = htons(53);
-  EXPECT_EQ(TraceReporter::packet_info(p), "U:[fd00::1]:5353->[fd00::2]:53");
+  EXPECT_EQ(trace_packet_info(p), "U:[fd00::1]:5353->[fd00::2]:53");
   p.l4_proto = 58;
   p.icmp_type = 129;
-  EXPECT_EQ(TraceReporter::packet_info(p), "I_reply:fd00::1->fd00::2 id=0 seq=0");
+  EXPECT_EQ(trace_packet_info(p), "I_reply:fd00::1->fd00::2 id=0 seq=0");
   p.l4_proto = 6;
   p.tcp_flags = 0x14;
-  EXPECT_EQ(TraceReporter::packet_info(p), "T_ACK,RST:[fd00::1]:5353->[fd00::2]:53");
-  EXPECT_EQ(TraceReporter::packet_info(skbtrail_packet{}), "-");
+  EXPECT_EQ(trace_packet_info(p), "T_ACK,RST:[fd00::1]:5353->[fd00::2]:53");
+  EXPECT_EQ(trace_packet_info(skbtrail_packet{}), "-");
 }
 
 TEST_F(TraceFormat, ExplainKeepAndJson) {
   TraceOptions options;
   options.explain = true;
   options.keep = true;
-  TraceReporter r(plan_, names_, {}, MonotonicToWall(0), options);
+    TraceReporter r(plan_, names_, {}, options);
+  Output output(options.run.json, MonotonicToWall(0));
   std::string out;
-  r.append_event(out, syn(0), {});
-  r.append_event(out, syn(3), {});
+  r.report(syn(0), {}, output);
+  out += output.take();
+  r.report(syn(3), {}, output);
+  out += output.take();
   auto other = syn(0);
   other.skbaddr = 0xffff000000000001;
-  r.append_event(out, other, {});
+  r.report(other, {}, output);
+  out += output.take();
   std::istringstream lines(out);
   std::vector<std::string> l;
   for (std::string s; std::getline(lines, s);) l.push_back(s);
@@ -173,8 +182,9 @@ TEST(TraceProgram, HandlersAndCflags) {
   k.tracefs = "/sys/kernel/tracing";
   std::istringstream in("ffffffff81000000 T ip_rcv\nffffffff81000200 T nf_hook_slow\nffffffff81000300 T ipt_do_table\n");
   const Kallsyms ks = Kallsyms::parse(in);
+  const KernelFacts facts = KernelFacts::running(k, {}, ready_kallsyms(ks));
   const auto plan = plan_trace(parse_probe_list("ip_rcv 1 ip\nnf_hook_slow 1 netfilter\nipt_do_table 1 netfilter\n", "t"),
-                               HopSelection::everything(), k, ks);
+                               HopSelection::everything(), facts);
   const std::string handlers = trace_handlers(plan);
   EXPECT_NE(handlers.find("int skbtrail_hop_0(struct pt_regs *ctx) { return skbtrail_trace_skb(ctx, (struct sk_buff "
                           "*)PT_REGS_PARM1(ctx), 0, SKBTRAIL_TRACE_HOP); }"),
@@ -185,7 +195,7 @@ TEST(TraceProgram, HandlersAndCflags) {
             std::string::npos);
   EXPECT_NE(handlers.find("int skbtrail_ret_2(struct pt_regs *ctx) { return skbtrail_ipt_return(ctx); }"),
             std::string::npos);
-  const auto specs = trace_probe_specs(plan);
+  const auto specs = trace_plan(facts, TraceOptions{}, plan).probes;
   ASSERT_EQ(specs.size(), 5u);  // ip_rcv, nf_hook_slow + return, ipt_do_table + return
   EXPECT_EQ(specs[2].choices[0].kind, ProbeKind::Kretprobe);
 
@@ -194,7 +204,7 @@ TEST(TraceProgram, HandlersAndCflags) {
   options.dropstack = true;
   options.filter.ifname = "eth0";
   options.filter.tcp_flags = parse_tcp_flags_option("SR");
-  const auto flags = trace_program_cflags(options, plan, k, true);
+  const auto flags = trace_plan(facts, options, plan).cflags;
   auto has = [&](const std::string& f) { return std::find(flags.begin(), flags.end(), f) != flags.end(); };
   EXPECT_TRUE(has("-DSKBTRAIL_KEEP=1"));
   EXPECT_TRUE(has("-DSKBTRAIL_STACKS=1"));
@@ -204,7 +214,7 @@ TEST(TraceProgram, HandlersAndCflags) {
   EXPECT_TRUE(has("-DSKBTRAIL_F_IFNAME0=0x0000000030687465ULL")) << ::testing::PrintToString(flags);
   EXPECT_TRUE(has("-DSKBTRAIL_F_IFNAME1=0x0000000000000000ULL"));
   k.version_code = kernel_version(4, 9, 0);
-  const auto old = trace_program_cflags({}, plan, k, false);
+  const auto old = trace_plan(KernelFacts::assumed(k, {}), {}, plan).cflags;
   EXPECT_NE(std::find(old.begin(), old.end(), "-DSKBTRAIL_IPT_ARGS_STATE=1"), old.end());
   EXPECT_THROW(parse_tcp_flags_option("SX"), UsageError);
 }

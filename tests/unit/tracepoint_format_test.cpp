@@ -1,4 +1,4 @@
-#include "runner/tracepoint_format.h"
+#include "runner/kernel/tracepoint_format.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,66 @@
+// What a command's plan is made from: one kernel, either the running one
+// (everything probed: tracefs, kallsyms, tracepoint formats) or one that is
+// only described by its version (skbtrail check --kernel X.Y), whose
+// abilities come from runner/kernel/abi.h and whose functions are all
+// assumed present. Commands, doctor and check build plans from the same
+// facts, so what doctor and check report is what the command would do.
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "runner/kernel/headers.h"
+#include "runner/kernel/kallsyms.h"
+#include "runner/kernel/kernel_info.h"
+#include "runner/kernel/tracepoint_format.h"
+
+namespace skbtrail {
+
+class KernelFacts {
+ public:
+  // The running kernel. kallsyms may still be loading (on another thread,
+  // while BCC compiles): it is waited for on first use.
+  static KernelFacts running(KernelInfo kernel, HeaderChoice headers, std::shared_future<Kallsyms> kallsyms);
+  // A kernel described by its info (release, version_code, has_kprobes).
+  static KernelFacts assumed(KernelInfo kernel, HeaderChoice headers);
+
+  const KernelInfo& kernel() const { return kernel_; }
+  const HeaderChoice& headers() const { return headers_; }
+  uint32_t version() const { return kernel_.version_code; }
+  bool is_running() const { return running_; }
+
+  // Kernel symbols; an empty table when unknown (every function is then
+  // assumed present).
+  const Kallsyms& kallsyms() const;
+  bool has_function(std::string_view name) const;
+  bool has_tracepoint(std::string_view category, std::string_view event) const;
+  // The tracepoint's format: read from tracefs (running) or the assumed one
+  // for the version; nullopt when the kernel has no such tracepoint.
+  const TracepointFormat* tracepoint_format(const std::string& category, const std::string& event) const;
+
+  bool has_kprobes() const { return kernel_.has_kprobes; }
+  bool has_stack_maps() const;
+  bool has_bpf_tracepoints() const;
+  bool has_raw_tracepoints() const;
+
+ private:
+  KernelInfo kernel_;
+  HeaderChoice headers_;
+  bool running_ = true;
+  std::shared_future<Kallsyms> kallsyms_;
+  std::shared_ptr<std::map<std::string, std::optional<TracepointFormat>>> formats_ =
+      std::make_shared<std::map<std::string, std::optional<TracepointFormat>>>();
+};
+
+// Starts loading /proc/kallsyms on another thread; an unreadable file gives
+// an empty table (addresses then print as hex).
+std::shared_future<Kallsyms> load_kallsyms_async();
+// A table already at hand (tests, tables parsed from a file).
+std::shared_future<Kallsyms> ready_kallsyms(Kallsyms kallsyms);
+
+}  // namespace skbtrail

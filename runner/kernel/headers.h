@@ -1,0 +1,61 @@
+// Which kernel headers BCC compiles against: the running kernel's, a tree
+// generated from BTF, or a foreign tree the user points at.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "runner/kernel/kernel_info.h"
+
+namespace skbtrail {
+
+enum class HeaderMode { Auto, Headers, Btf };
+
+struct HeaderOptions {
+  HeaderMode mode = HeaderMode::Auto;
+  std::filesystem::path kernel_headers;   // --kernel-headers DIR (foreign tree)
+  std::string kernel_release;             // --kernel-release: what that tree is for
+  std::optional<uint32_t> version_code;   // --kernel-version-code
+  bool force = false;                     // --force-headers: accept a release mismatch
+  std::filesystem::path cache_root;       // --cache-dir
+};
+
+struct HeaderChoice {
+  std::string mode;                      // "headers", "btf" or "foreign"
+  std::filesystem::path kernel_source;   // BCC_KERNEL_SOURCE; empty: BCC's default
+  std::optional<uint32_t> version_code;  // BCC_LINUX_VERSION_CODE when overridden
+  bool btf = false;                      // programs compile with -DSKBTRAIL_BTF
+  std::string description;               // for doctor and --verbose
+};
+
+// Picks (and for btf, generates) the headers. Throws UsageError for bad
+// options and EnvironmentError when nothing usable exists.
+HeaderChoice choose_headers(const KernelInfo& kernel, const HeaderOptions& options);
+
+// The release a header tree was built for, from include/config/kernel.release
+// or include/generated/utsrelease.h; empty when the tree does not say.
+std::string header_tree_release(const std::filesystem::path& dir);
+
+// Where a header tree's two halves are. Distributions split them: the
+// flavour's build tree (generated files, .config) and the common source tree
+// (Debian's linux-headers-X-amd64 + linux-headers-X-common, found through the
+// build tree's Makefile; /lib/modules/<rel>/{build,source}). nullopt when dir
+// is not a kernel header tree at all.
+struct HeaderTreeLayout {
+  std::filesystem::path build;
+  std::filesystem::path source;  // == build for a complete tree
+};
+std::optional<HeaderTreeLayout> header_tree_layout(const std::filesystem::path& dir);
+
+// BCC_KERNEL_SOURCE names one directory: a split tree is given to it as a
+// merged view (directories merged, files symlinked) under cache_root.
+std::filesystem::path merged_header_tree(const HeaderTreeLayout& layout, const std::filesystem::path& cache_root);
+
+// Points BCC at the chosen headers (environment variables BCC reads in init()).
+void export_for_bcc(const HeaderChoice& choice);
+
+HeaderMode parse_header_mode(const std::string& text);  // throws UsageError
+
+}  // namespace skbtrail

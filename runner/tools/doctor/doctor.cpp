@@ -1,0 +1,222 @@
+#include "runner/tools/doctor/doctor.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "runner/bpf/probes.h"
+#include "runner/bpf/program.h"
+#include "runner/common/errors.h"
+#include "runner/tools/options.h"
+
+namespace skbtrail {
+
+namespace {
+
+DoctorRow tracepoint_row(const KernelFacts& facts, const char* category, const char* event, const char* field) {
+  DoctorRow row{fmt::format("{}:{}", category, event), "no", "", false};
+  if (!facts.has_tracepoint(category, event)) {
+    row.detail = "absent on this kernel";
+    return row;
+  }
+  row.status = "yes";
+  row.ok = true;
+  try {
+    const auto* format = facts.tracepoint_format(category, event);
+    if (field && format) {
+      const auto* table = format->symbolic_for(field);
+      row.detail = format->field(field) ? fmt::format("{} field: yes ({} names)", field,
+                                                      table ? ValueNames(*table).size() : 0)
+                                        : fmt::format("{} field: no (added in later kernels)", field);
+    }
+  } catch (const std::exception& e) {
+    row.detail = e.what();
+  }
+  return row;
+}
+
+}  // namespace
+
+DoctorReport build_doctor_report(const KernelFacts& facts, bool headers_ok, const std::string& headers_status,
+                                 const std::string& headers_detail) {
+  const KernelInfo& kernel = facts.kernel();
+  DoctorReport r;
+  r.facts.push_back({"bpf() permission", kernel.bpf.allowed ? "yes" : "no",
+                     kernel.bpf.allowed ? "" : fmt::format("{}; fix: run as root or grant CAP_BPF+CAP_PERFMON",
+                                                           kernel.bpf.detail),
+                     kernel.bpf.allowed});
+  r.facts.push_back({"BTF", kernel.has_btf() ? "yes" : "no",
+                     kernel.has_btf() ? kernel.btf_path.string()
+                                      : "no /sys/kernel/btf/vmlinux (kernel built without CONFIG_DEBUG_INFO_BTF)",
+                     true});
+  r.facts.push_back({"kernel headers", kernel.has_headers() ? "yes" : "no",
+                     kernel.has_headers()
+                         ? kernel.headers_dir.string()
+                         : fmt::format("none in /lib/modules/{}/build; fix: apt-get install linux-headers-{} "
+                                       "(or yum install kernel-devel-{}){}",
+                                       kernel.release, kernel.release, kernel.release,
+                                       kernel.has_btf() ? "; not needed while BTF works" : ""),
+                     true});
+  r.facts.push_back({"headers used", headers_status, headers_detail, headers_ok});
+  r.facts.push_back({"kprobes", kernel.has_kprobes ? "yes" : "no",
+                     kernel.has_kprobes ? kernel.kprobe_mechanism
+                                        : "no kprobe PMU and no kprobe_events (CONFIG_KPROBES off); fix: a kernel "
+                                          "with CONFIG_KPROBES=y; commands fall back to tracepoints",
+                     true});
+  r.facts.push_back({"tracefs", kernel.tracefs.empty() ? "no" : "yes",
+                     kernel.tracefs.empty() ? fmt::format("{}; fix: mount -t tracefs nodev /sys/kernel/tracing",
+                                                          kernel.tracefs_note)
+                                            : fmt::format("{}{}", kernel.tracefs.string(),
+                                                          kernel.tracefs_note.empty() ? "" : " (" + kernel.tracefs_note + ")"),
+                     !kernel.tracefs.empty()});
+  r.facts.push_back({"kallsyms", kernel.kallsyms_readable ? "yes" : "no",
+                     kernel.kallsyms_readable ? fmt::format("{} text symbols", facts.kallsyms().size())
+                                              : "addresses hidden (kptr_restrict); fix: run as root",
+                     kernel.kallsyms_readable});
+  r.facts.push_back(tracepoint_row(facts, "skb", "kfree_skb", "reason"));
+  r.facts.push_back(tracepoint_row(facts, "skb", "consume_skb", nullptr));
+  r.facts.push_back(tracepoint_row(facts, "tcp", "tcp_send_reset", "reason"));
+  r.facts.push_back(tracepoint_row(facts, "tcp", "tcp_receive_reset", nullptr));
+  r.facts.push_back(tracepoint_row(facts, "net", "netif_receive_skb", nullptr));
+  r.facts.push_back(tracepoint_row(facts, "net", "net_dev_queue", nullptr));
+
+  const bool basics = kernel.bpf.allowed && headers_ok && !kernel.tracefs.empty();
+  for (const Tool* tool : tools()) {
+    if (!tool->traces()) continue;
+    DoctorRow row = command_row(*tool, facts);
+    if (!basics) {
+      row.status = "unusable";
+      row.ok = false;
+      row.detail += row.detail.empty() ? "needs bpf() permission, headers and tracefs"
+                                       : "; needs bpf() permission, headers and tracefs";
+    }
+    r.can_run = r.can_run || row.ok;
+    r.commands.push_back(std::move(row));
+  }
+  return r;
+}
+
+DoctorRow command_row(const Tool& tool, const KernelFacts& facts) {
+  DoctorRow row{std::string(tool.name()), "ready", "", true};
+  Plan plan;
+  try {
+    plan = tool.default_plan(facts);
+  } catch (const std::exception& e) {
+    row.status = "unusable";
+    row.ok = false;
+    row.detail = e.what();
+    return row;
+  }
+  std::vector<std::string> uses;
+  MissingProbes lacks = plan.limits;
+  bool required_missing = false;
+  for (const auto& spec : plan.probes) {
+    const ProbeChoice choice = choose_probe(spec, facts);
+    lacks.insert(lacks.end(), choice.passed_over.begin(), choice.passed_over.end());
+    if (choice.usable) uses.push_back(choice.usable->describe());
+    else required_missing = required_missing || spec.required;
+  }
+  if (required_missing || uses.empty()) {
+    row.status = "unusable";
+    row.ok = false;
+  } else if (!lacks.empty()) {
+    row.status = "partial";
+  }
+  row.detail = uses.empty() ? "" : fmt::format("uses {}", fmt::join(uses, ", "));
+  if (!lacks.empty()) row.detail += fmt::format("{}lacks {}", row.detail.empty() ? "" : "; ", describe_missing(lacks));
+  return row;
+}
+
+std::string format_doctor_report(const KernelInfo& kernel, const DoctorReport& report) {
+  std::string out = fmt::format("kernel {} (version code {}{})\n\n", kernel.release,
+                                format_version_code(kernel.version_code),
+                                kernel.has_kernel_config ? ", /proc/config.gz present" : "");
+  fmt::format_to(std::back_inserter(out), "{:<24} {:<9} {}\n", "CHECK", "STATUS", "DETAIL");
+  for (const auto& row : report.facts)
+    fmt::format_to(std::back_inserter(out), "{:<24} {:<9} {}\n", row.check, row.status, row.detail);
+  fmt::format_to(std::back_inserter(out), "\n{:<24} {:<9} {}\n", "COMMAND", "STATUS", "PROBES");
+  for (const auto& row : report.commands)
+    fmt::format_to(std::back_inserter(out), "{:<24} {:<9} {}\n", row.check, row.status, row.detail);
+  if (!report.can_run) out += "\nnothing can run here: fix the rows marked no/unusable above\n";
+  return out;
+}
+
+namespace {
+
+constexpr const char* kDoctorText = R"(usage: skbtrail doctor [OPTIONS]
+
+Lists what this kernel offers a BCC tracer (BTF, headers, kprobes, tracefs,
+kallsyms, tracepoints, bpf() permission), which headers skbtrail would use,
+compiles the drop program as a smoke test, and shows what each tracing
+command would attach here (its own plan with default options) or lack, with
+the fix for every missing piece. Exits 1 when nothing can run.
+)";
+
+int run_doctor(const DoctorOptions& options) {
+  KernelInfo kernel = probe_kernel();
+  bool headers_ok = false;
+  std::string headers_status = "none", headers_detail;
+  HeaderChoice choice;
+  try {
+    choice = choose_headers(kernel, options.headers);
+    headers_ok = true;
+    headers_status = choice.mode;
+    headers_detail = choice.description;
+  } catch (const std::exception& e) {
+    headers_detail = e.what();
+  }
+  const KernelFacts facts = KernelFacts::running(std::move(kernel), choice, load_kallsyms_async());
+  DoctorReport report = build_doctor_report(facts, headers_ok, headers_status, headers_detail);
+
+  if (options.compile && headers_ok && facts.kernel().bpf.allowed) {
+    // The smoke test compiles what `skbtrail drop` would.
+    const Tool* drop = find_tool("drop");
+    DoctorRow row{"compile drop.bpf.c", "ok", "", true};
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      const Plan plan = drop->default_plan(facts);
+      BpfProgram program({plan.program, plan.cflags, choice, plan.source});
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+      row.detail = fmt::format("{:.1f} s in header mode {}", took.count(), choice.mode);
+    } catch (const std::exception& e) {
+      row.status = "failed";
+      row.ok = false;
+      row.detail = std::string(e.what()).substr(0, 400);
+      report.can_run = false;
+      for (auto& command : report.commands) command.status = "unusable";
+    }
+    report.facts.insert(report.facts.begin() + 4, row);
+  }
+  std::fputs(format_doctor_report(facts.kernel(), report).c_str(), stdout);
+  return report.can_run ? 0 : kExitFailure;
+}
+
+class DoctorTool : public Tool {
+ public:
+  std::string_view name() const override { return "doctor"; }
+  std::string_view summary() const override { return "what this kernel offers and what each command can use"; }
+
+  Command parse(const std::vector<std::string>& args) const override {
+    po::options_description doctor("doctor");
+    doctor.add_options()("no-compile", po::bool_switch(), "skip the compile smoke test")("help,h", "this help");
+    po::options_description all;
+    all.add(doctor).add(kernel_options());
+    const auto vm = parse_options("doctor", args, all);
+    if (vm.count("help")) return Command::show(help_text(kDoctorText, all, ""));
+    DoctorOptions o;
+    o.headers = header_options(vm);
+    o.compile = !vm["no-compile"].as<bool>();
+    return Command::run(std::move(o), &run_doctor);
+  }
+};
+
+}  // namespace
+
+const Tool& doctor_tool() {
+  static const DoctorTool tool;
+  return tool;
+}
+
+}  // namespace skbtrail

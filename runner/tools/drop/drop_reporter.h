@@ -1,0 +1,63 @@
+// skbtrail drop's half of a session: each drop event decoded, named,
+// diagnosed (--diag) and counted for the summary.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "programs/skbtrail_events.h"
+#include "runner/data/rules.h"
+#include "runner/kernel/tracepoint_format.h"
+#include "runner/session/session.h"
+#include "runner/tools/drop/drop_record.h"
+
+namespace skbtrail {
+
+class DropReporter : public EventReporter<skbtrail_drop_event> {
+ public:
+  DropReporter(const AddressNamer& names, ValueNames reasons, bool has_reason, bool summary = true);
+  // --diag: classify every event with these rules (nullptr: no diagnosis);
+  // quiet prints only warn/error drops (all are counted).
+  void diagnose_with(const RuleSet* rules, bool quiet) {
+    rules_ = rules;
+    quiet_ = quiet;
+  }
+
+  void begin(Output& out) override;
+  void report(const skbtrail_drop_event& ev, std::span<const uint64_t> stack, Output& out) override;
+  void lost(size_t table, int cpu, uint64_t count, Output& out) override;
+  void end(Output& out) override;
+
+  uint64_t events() const { return events_; }
+  DropSummaryRecord summary() const;
+
+ private:
+  const std::string& reason_name(uint32_t reason) const;  // cached; "" without reasons
+  // The rule that explains ev; nullopt-like (rule empty) when none matches.
+  bool diagnose(const skbtrail_drop_event& ev, const std::string& reason, const std::string& location,
+                std::span<const uint64_t> stack, DropDiagnosis& out, const Rule*& rule) const;
+
+  const AddressNamer& names_;
+  ValueNames reasons_;
+  bool has_reason_;
+  bool summary_;
+  uint64_t events_ = 0;
+  uint64_t lost_ = 0;
+  // Counted by (reason, location address): names are resolved once, at the summary.
+  std::map<std::pair<uint32_t, uint64_t>, uint64_t> by_reason_location_;
+  mutable std::unordered_map<uint32_t, std::string> reason_names_;
+  const RuleSet* rules_ = nullptr;
+  bool quiet_ = false;
+  struct CauseCount {
+    const Rule* rule;
+    std::string example_cause, advice;
+    uint64_t count = 0;
+  };
+  std::map<std::string, CauseCount> by_cause_;
+};
+
+}  // namespace skbtrail

@@ -1,0 +1,49 @@
+// The option groups tracing commands share (filters, output and run,
+// kernel and headers) and the parse step every command goes through, so
+// each bad input is reported the same way: one line naming it and the fix.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "runner/bpf/filter.h"
+#include "runner/session/run_options.h"
+
+namespace skbtrail {
+
+namespace po = boost::program_options;
+
+po::options_description filter_options();
+po::options_description run_options();
+po::options_description kernel_options();
+// --ifname and --tcp-flags: only trace and rst read the device and the flags.
+po::options_description device_options(const char* ifname_help, const char* flags_help);
+
+// Parses args for `skbtrail COMMAND`; a stray word is an error unless a
+// positional description takes it. Throws UsageError.
+po::variables_map parse_options(const std::string& command, const std::vector<std::string>& args,
+                                const po::options_description& options,
+                                const po::positional_options_description& positional = {});
+
+std::string text_of(const po::variables_map& vm, const char* name);
+uint64_t parse_positive(const std::string& option, const std::string& text);
+
+HeaderOptions header_options(const po::variables_map& vm);
+RunOptions run_options_of(const po::variables_map& vm);
+PacketFilter packet_filter(const po::variables_map& vm);
+void apply_device_options(const po::variables_map& vm, PacketFilter& filter);
+
+// usage, the options, then examples.
+std::string help_text(const std::string& usage, const po::options_description& options, const std::string& examples);
+
+// "10", "10s", "500ms", "2m", "1h" -> milliseconds; throws UsageError.
+std::chrono::milliseconds parse_duration_option(const std::string& text);
+
+// "a,b,c" -> {a, b, c}, empty parts dropped.
+std::vector<std::string> split_list(const std::string& text);
+
+}  // namespace skbtrail

@@ -1,0 +1,44 @@
+// skbtrail rst's half of a session: each RST decoded, classified by the
+// rules into a cause with its evidence and advice, and counted.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "programs/skbtrail_events.h"
+#include "runner/data/rules.h"
+#include "runner/kernel/tracepoint_format.h"
+#include "runner/session/session.h"
+#include "runner/tools/rst/rst_record.h"
+
+namespace skbtrail {
+
+const char* rst_source_name(uint8_t source);  // "tcp_v4_send_reset"; "?" when unknown
+
+class RstReporter : public EventReporter<skbtrail_rst_event> {
+ public:
+  // stack_in_text: --stack; summary: the analysis at exit.
+  RstReporter(const AddressNamer& names, const RuleSet& rules, ValueNames reasons, bool stack_in_text,
+              bool summary = true);
+  // Classifies and writes one event; stack = function addresses, innermost first.
+  void report(const skbtrail_rst_event& ev, std::span<const uint64_t> stack, Output& out) override;
+  void end(Output& out) override;
+  uint64_t events() const { return events_; }
+
+  // The facts rules see, for tests.
+  RuleFacts facts(const skbtrail_rst_event& ev, std::span<const uint64_t> stack) const;
+
+ private:
+  const AddressNamer& names_;
+  const RuleSet& rules_;
+  ValueNames reasons_;
+  bool stack_in_text_;
+  bool summary_;
+  uint64_t events_ = 0;
+  std::map<std::string, std::pair<const Rule*, uint64_t>> by_rule_;
+};
+
+}  // namespace skbtrail

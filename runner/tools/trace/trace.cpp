@@ -1,0 +1,260 @@
+#include "runner/tools/trace/trace.h"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "resources/bundled.h"
+#include "runner/common/errors.h"
+#include "runner/kernel/abi.h"
+#include "runner/session/environment.h"
+#include "runner/session/session.h"
+#include "runner/tools/options.h"
+#include "runner/tools/trace/trace_reporter.h"
+
+namespace skbtrail {
+
+std::string trace_handlers(const TracePlan& plan) {
+  std::string out;
+  for (const auto& hop : plan.hops) {
+    const auto id = hop.id;
+    if (hop.spec.tracepoint) {
+      if (hop.spec.name == "tp:skb:kfree_skb") continue;  // in trace.bpf.c, it needs the reason fields
+      const char* kind = hop.spec.name == "tp:skb:consume_skb" ? "SKBTRAIL_TRACE_FREE" : "SKBTRAIL_TRACE_HOP";
+      fmt::format_to(std::back_inserter(out),
+                     "TRACEPOINT_PROBE({}, {}) {{ return skbtrail_trace_skb(args, (struct sk_buff *)args->{}, {}, {}); }}\n",
+                     hop.spec.category(), hop.spec.event(), hop.spec.skb_field, id, kind);
+    } else if (hop.special_nf || hop.special_ipt) {
+      fmt::format_to(std::back_inserter(out),
+                     "int skbtrail_hop_{0}(struct pt_regs *ctx) {{ return {1}(ctx, {0}); }}\n"
+                     "int skbtrail_ret_{0}(struct pt_regs *ctx) {{ return {2}(ctx); }}\n",
+                     id, hop.special_nf ? "skbtrail_nf_hook_slow_entry" : "skbtrail_ipt_entry",
+                     hop.special_nf ? "skbtrail_nf_return" : "skbtrail_ipt_return");
+    } else if (hop.spec.layer == "drop" || hop.spec.layer == "free") {
+      // kfree_skb / consume_skb as kprobes on kernels without BPF on tracepoints.
+      fmt::format_to(std::back_inserter(out),
+                     "int skbtrail_hop_{0}(struct pt_regs *ctx) {{ return skbtrail_trace_kprobe_free(ctx, {0}, {1}); }}\n",
+                     id, hop.spec.layer == "drop" ? "SKBTRAIL_TRACE_DROP" : "SKBTRAIL_TRACE_FREE");
+    } else {
+      fmt::format_to(std::back_inserter(out),
+                     "int skbtrail_hop_{0}(struct pt_regs *ctx) {{ return skbtrail_trace_skb(ctx, (struct sk_buff "
+                     "*)PT_REGS_PARM{1}(ctx), {0}, SKBTRAIL_TRACE_HOP); }}\n",
+                     id, hop.spec.skb_arg);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<ProbeSpec> trace_probe_specs(const TracePlan& plan) {
+  std::vector<ProbeSpec> specs;
+  for (const auto& hop : plan.hops) {
+    if (hop.spec.tracepoint) {
+      const std::string target = hop.spec.category() + ":" + hop.spec.event();
+      specs.push_back({hop.spec.name,
+                       {{ProbeKind::Tracepoint, target,
+                         fmt::format("tracepoint__{}__{}", hop.spec.category(), hop.spec.event())}},
+                       false});
+      continue;
+    }
+    specs.push_back(
+        {hop.function, {{ProbeKind::Kprobe, hop.function, fmt::format("skbtrail_hop_{}", hop.id)}}, false});
+    if (hop.special_nf || hop.special_ipt)
+      specs.push_back({hop.function + " (return)",
+                       {{ProbeKind::Kretprobe, hop.function, fmt::format("skbtrail_ret_{}", hop.id)}},
+                       false});
+  }
+  return specs;
+}
+
+constexpr int kStackEntries = 8192;
+
+constexpr const char* kTraceExamples = R"(
+examples:
+  skbtrail trace --proto icmp -H 10.0.0.2 --icmpid 22    one ping's path (mytracer: --proto=icmp -H .. --icmpid 22)
+  skbtrail trace --proto tcp -H 10.0.0.2 -P 80           a TCP flow's path (mytracer: --proto=tcp -H .. -P 80)
+  skbtrail trace --proto udp --saddr 10.0.0.1 --dport 53 -T   UDP from one host to port 53, with dates
+  skbtrail trace --proto tcp --daddr 10.0.0.2 --sport 40000 -t   seconds since boot instead of the clock
+  skbtrail trace --proto tcp -H 10.0.0.2 --iptable       + iptables table/chain verdicts (2.filter.OUTPUT.DROP)
+  skbtrail trace --proto tcp -P 8080 --callstack         + the kernel stack of every hop
+  skbtrail trace --proto tcp -P 8080 --dropstack         + the stack of drops only
+  skbtrail trace -H 10.0.0.2 --keep                      follow matched skbs through NAT until freed
+  skbtrail trace -p 1234 -N 4026532290 --explain         one process, one netns, each hop explained
+  skbtrail trace --ifname veth0 --tcp-flags SR           SYN or RST segments on veth0
+  skbtrail trace --proto icmp6 -H fd00::2 --json -c 20   IPv6 ping, 20 events as JSON lines
+  skbtrail trace --proto any -P 53 --duration 30s        DNS over UDP or TCP for 30 s
+  skbtrail trace --probes ip_rcv,tcp_v4_rcv --add-probe ip_route_input_noref:arg1
+  skbtrail trace --probes @my.probes --exclude nf_hook_slow
+  skbtrail trace --list-probes                           the built-in hop list
+  mytracer's -t -T -p 1 -P 80 -H 127.0.0.1 --proto=tcp --callstack -N 10000 is the same here.
+
+Columns: [time][netns] ifname dst-MAC packet skb.pkt_type:hop, where packet is
+T_FLAGS:src:port->dst:port (TCP), U:src:port->dst:port (UDP) or
+I_request/I_reply:src->dst id= seq= (ICMP). nf_hook_slow shows the family,
+hook and verdict; ipt_do_table shows pf.table.CHAIN.VERDICT; drops show the
+reason (5.17+) and location. Functions missing on this kernel are named once
+at start and skipped; without kprobes, tracepoint hops stand in.
+)";
+
+int run_trace(const TraceOptions& options) {
+  const std::vector<HopSpec> list = trace_probe_list(options);
+  if (options.list_probes) {
+    for (const auto& hop : list)
+      std::printf("%-26s %-10s %s\n", hop.name.c_str(), hop.layer.c_str(), hop.description.c_str());
+    return 0;
+  }
+  const KernelFacts facts = open_environment(options.run.headers, "trace");
+  const TracePlan hops = plan_trace(list, options.hops, facts);
+  const Plan plan = trace_plan(facts, options, hops);
+  return run_session(plan, facts, {&options.run, describe(options.filter), "", ""}, [&](const SessionContext& c) {
+    ValueNames reasons;
+    if (const auto* format = c.facts.tracepoint_format("skb", "kfree_skb"))
+      if (const auto* table = format->symbolic_for("reason")) reasons = ValueNames(*table);
+    return std::make_unique<TraceReporter>(hops, c.names, reasons, options);
+  });
+}
+
+class TraceTool : public Tool {
+ public:
+  std::string_view name() const override { return "trace"; }
+  std::string_view summary() const override { return "the path of matching packets through the stack, hop by hop"; }
+  bool traces() const override { return true; }
+  Plan default_plan(const KernelFacts& facts) const override {
+    const TraceOptions options;
+    return trace_plan(facts, options, plan_trace(trace_probe_list(options), options.hops, facts));
+  }
+  std::vector<Plan> check_plans(const KernelFacts& facts) const override {
+    TraceOptions options;
+    options.hops = HopSelection::everything();
+    options.keep = true;
+    options.callstack = facts.has_stack_maps();  // the command refuses stacks without stack maps
+    return {trace_plan(facts, options, plan_trace(trace_probe_list(options), options.hops, facts))};
+  }
+
+  Command parse(const std::vector<std::string>& args) const override {
+    po::options_description trace("trace");
+    trace.add_options()
+        ("icmpid", po::value<std::string>()->value_name("ID"), "only ICMP echo with this id")
+        ("iptable", po::bool_switch(), "iptables (legacy) verdicts per table and chain via ipt_do_table")
+        ("callstack", po::bool_switch(), "kernel stack on every event")
+        ("dropstack", po::bool_switch(), "kernel stack on drops")
+        ("keep", po::bool_switch(), "follow a matched skb until it is freed (NAT, clones); group events per skb")
+        ("explain", po::bool_switch(), "annotate each hop with its layer and what the function does")
+        ("time,T", po::bool_switch(), "date and time with microseconds")
+        ("timestamp,t", po::bool_switch(), "seconds since boot with microseconds instead of the clock")
+        ("probes", po::value<std::string>()->value_name("a,b|@FILE"), "only these hops, or the list in FILE")
+        ("add-probe", po::value<std::vector<std::string>>()->value_name("FUNC[:argN]"), "also trace FUNC (skb in argN)")
+        ("exclude", po::value<std::string>()->value_name("a,b"), "leave these hops out")
+        ("list-probes", po::bool_switch(), "print the hop list and exit");
+    po::options_description all;
+    all.add(filter_options())
+        .add(device_options("only packets on this device", "only TCP segments with any of these flags"))
+        .add(trace)
+        .add(run_options())
+        .add(kernel_options());
+    const auto vm = parse_options("trace", args, all);
+    if (vm.count("help"))
+      return Command::show(help_text("usage: skbtrail trace [OPTIONS]\n\nEvery kernel function a matching packet "
+                                     "passes, with netfilter verdicts, drops and stacks (mytracer-style).",
+                                     all, kTraceExamples));
+    TraceOptions o;
+    o.filter = packet_filter(vm);
+    o.run = run_options_of(vm);
+    apply_device_options(vm, o.filter);
+    if (vm.count("icmpid")) {
+      o.icmp_id = parse_port_option("--icmpid", text_of(vm, "icmpid"));
+      if (o.filter.proto == L4Protocol::Tcp || o.filter.proto == L4Protocol::Udp)
+        throw UsageError("--icmpid with --proto tcp/udp: nothing can match (use --proto icmp or icmp6)");
+    }
+    o.hops.iptables = vm["iptable"].as<bool>();
+    o.callstack = vm["callstack"].as<bool>();
+    o.dropstack = vm["dropstack"].as<bool>();
+    o.keep = vm["keep"].as<bool>();
+    o.explain = vm["explain"].as<bool>();
+    o.date = vm["time"].as<bool>();
+    o.boot_seconds = vm["timestamp"].as<bool>();
+    if (o.date && o.boot_seconds) throw UsageError("-T and -t: choose one clock (-T dates, -t seconds since boot)");
+    o.list_probes = vm["list-probes"].as<bool>();
+    if (vm.count("probes")) {
+      const std::string probes = text_of(vm, "probes");
+      if (probes.starts_with("@")) o.probes_file = probes.substr(1);
+      else o.hops.only = split_list(probes);
+      if (o.probes_file.empty() && o.hops.only.empty())
+        throw UsageError("--probes '': name hops (--probes ip_rcv,tcp_v4_rcv) or a file (--probes @my.probes)");
+    }
+    if (vm.count("add-probe"))
+      for (const auto& added : vm["add-probe"].as<std::vector<std::string>>()) o.hops.added.push_back(parse_added_probe(added));
+    if (vm.count("exclude")) o.hops.exclude = split_list(text_of(vm, "exclude"));
+    return Command::run(std::move(o), &run_trace);
+  }
+};
+
+}  // namespace
+
+std::vector<HopSpec> trace_probe_list(const TraceOptions& options) {
+  if (options.probes_file.empty()) return default_probe_list();
+  std::ifstream in(options.probes_file);
+  if (!in)
+    throw UsageError(fmt::format("--probes @{}: cannot read the probe list file (check the path)", options.probes_file));
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return parse_probe_list(text, options.probes_file);
+}
+
+Plan trace_plan(const KernelFacts& facts, const TraceOptions& options, const TracePlan& hops) {
+  Plan plan;
+  plan.command = "trace";
+  plan.program = "trace.bpf.c";
+  plan.source = resources::expand_program(plan.program) + trace_handlers(hops);
+  plan.perf_tables = {"trace_events"};
+  plan.probes = trace_probe_specs(hops);
+  plan.limits = hops.missing;
+  std::string label;
+  auto& flags = plan.cflags;
+  flags = filter_cflags(options.filter);
+  if (options.icmp_id) flags.push_back(fmt::format("-DSKBTRAIL_F_ICMPID={}", htons(*options.icmp_id)));
+  if (options.keep) {
+    flags.push_back("-DSKBTRAIL_KEEP=1");
+    label += " --keep";
+  }
+  for (const char* option : {"--callstack", "--dropstack"}) {
+    if (!(option[2] == 'c' ? options.callstack : options.dropstack)) continue;
+    if (!facts.has_stack_maps())
+      throw EnvironmentError(fmt::format("{}: kernel stacks in BPF need 4.6 (stack maps); {} has none, leave {} out",
+                                         option, facts.kernel().release, option));
+  }
+  if (options.callstack || options.dropstack) {
+    flags.push_back("-DSKBTRAIL_STACKS=1");
+    flags.push_back(fmt::format("-DSKBTRAIL_STACK_ENTRIES={}", kStackEntries));
+    if (options.callstack) flags.push_back("-DSKBTRAIL_STACK_ALL=1");
+    plan.stack_table = "trace_stacks";
+    label += options.callstack ? " --callstack" : " --dropstack";
+  }
+  const auto* kfree = facts.tracepoint_format("skb", "kfree_skb");
+  if (kfree && kfree->field("reason")) flags.push_back("-DSKBTRAIL_HAVE_DROP_REASON=1");
+  for (const auto& flag : abi::ipt_do_table_cflags(facts.version())) flags.push_back(flag);
+  for (const auto& flag : abi::nf_hook_slow_cflags(facts.version())) flags.push_back(flag);
+  for (const auto& hop : hops.hops) {
+    if (hop.spec.tracepoint && hop.spec.name == "tp:skb:kfree_skb")
+      flags.push_back(fmt::format("-DSKBTRAIL_HOP_KFREE_SKB={}", hop.id));
+    if (hop.special_nf) flags.push_back("-DSKBTRAIL_WANT_NF=1");
+    if (hop.special_ipt) {
+      flags.push_back("-DSKBTRAIL_WANT_IPT=1");
+      label = " --iptable" + label;
+    }
+  }
+  plan.label = plan.program + label;
+  return plan;
+}
+
+const Tool& trace_tool() {
+  static const TraceTool tool;
+  return tool;
+}
+
+}  // namespace skbtrail

@@ -1,0 +1,58 @@
+#include "runner/tools/trace/trace_reporter.h"
+
+#include <fmt/format.h>
+
+#include "runner/output/netfilter_names.h"
+#include "runner/output/text.h"
+#include "runner/tools/trace/trace.h"
+
+namespace skbtrail {
+
+TraceReporter::TraceReporter(const TracePlan& plan, const AddressNamer& names, ValueNames drop_reasons,
+                             const TraceOptions& options)
+    : plan_(plan), names_(names), drop_reasons_(std::move(drop_reasons)), options_(options) {}
+
+std::string TraceReporter::hop_text(const skbtrail_trace_event& ev, const std::string& name) const {
+  switch (ev.kind) {
+    case SKBTRAIL_TRACE_DROP: {
+      const std::string reason = drop_reasons_.size() ? drop_reasons_.name_or_number(ev.reason) : std::string();
+      return fmt::format("{} {}at {} (packet dropped)", name, reason.empty() ? "" : reason + " ",
+                         names_.describe(ev.location));
+    }
+    case SKBTRAIL_TRACE_NF: {
+      std::string verdict = ev.verdict == 1   ? "ACCEPT"
+                            : ev.verdict == -1 ? "NF_DROP (packet dropped by netfilter)"
+                            : ev.verdict < 0   ? fmt::format("NF_DROP errno {} (packet dropped by netfilter)", -ev.verdict)
+                                               : "STOLEN/QUEUED";
+      return fmt::format("{} {} {} {}", name, netfilter_family_name(ev.nf_pf), netfilter_hook_name(ev.nf_hook), verdict);
+    }
+    case SKBTRAIL_TRACE_IPT:
+      return fmt::format("{} {}.{}.{}.{}", name, ev.nf_pf, fixed_string(ev.table), netfilter_hook_name(ev.nf_hook),
+                         netfilter_verdict_name(ev.verdict));
+    default: return name;
+  }
+}
+
+void TraceReporter::report(const skbtrail_trace_event& ev, std::span<const uint64_t> stack, Output& out) {
+  ++events_;
+  const PlannedHop* hop = ev.probe_id < plan_.hops.size() ? &plan_.hops[ev.probe_id] : nullptr;
+  const std::string name = hop ? (hop->spec.tracepoint ? hop->spec.event() : hop->function) : "?";
+  const std::string text = hop_text(ev, name);
+  const std::string explanation =
+      options_.explain && hop ? fmt::format("[{}] {}", hop->spec.layer, hop->spec.description) : std::string();
+  TraceRecord record{&ev,
+                     name,
+                     hop ? std::string_view(hop->spec.layer) : std::string_view(),
+                     text,
+                     ev.kind == SKBTRAIL_TRACE_DROP ? std::string_view(names_.describe(ev.location)) : std::string_view(),
+                     explanation,
+                     options_.keep && ev.skbaddr != last_skb_,
+                     options_.boot_seconds ? TraceClock::BootSeconds
+                     : options_.date       ? TraceClock::Date
+                                           : TraceClock::TimeOfDay,
+                     {&names_, stack}};
+  last_skb_ = ev.skbaddr;
+  out.write(record);
+}
+
+}  // namespace skbtrail

@@ -1,0 +1,36 @@
+// skbtrail trace's half of a session: each hop event named after the plan's
+// hop list, with its netfilter verdict or drop, and grouped per skb (--keep).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "programs/skbtrail_events.h"
+#include "runner/kernel/tracepoint_format.h"
+#include "runner/session/session.h"
+#include "runner/tools/trace/hop_plan.h"
+#include "runner/tools/trace/trace_record.h"
+
+namespace skbtrail {
+
+struct TraceOptions;
+
+class TraceReporter : public EventReporter<skbtrail_trace_event> {
+ public:
+  TraceReporter(const TracePlan& plan, const AddressNamer& names, ValueNames drop_reasons, const TraceOptions& options);
+  void report(const skbtrail_trace_event& ev, std::span<const uint64_t> stack, Output& out) override;
+  uint64_t events() const { return events_; }
+
+ private:
+  std::string hop_text(const skbtrail_trace_event& ev, const std::string& name) const;
+
+  const TracePlan& plan_;
+  const AddressNamer& names_;
+  ValueNames drop_reasons_;
+  const TraceOptions& options_;
+  uint64_t events_ = 0;
+  uint64_t last_skb_ = 0;
+};
+
+}  // namespace skbtrail
