@@ -1,8 +1,10 @@
 #!/bin/bash
 # Start-up cost: time and peak RSS from exec to "attached" (ready to report)
-# for skbtrail drop and trace, in btf mode and against a real header tree,
-# side by side with bpftrace running an equivalent drop script. The cost is
-# mostly compiling (clang) and loading. Median of RUNS runs each.
+# for skbtrail drop and trace: cold (compiling, --no-cache), warm (from the
+# compile cache) and from a bundle (no headers, no compiler: the LLVM plugin
+# is never loaded), in btf mode and against a real header tree, side by
+# side with bpftrace running an equivalent drop script. Median of RUNS runs
+# each, then the ratios to bpftrace.
 #
 # usage: sudo bash bench/startup.sh [RUNS (5)]
 set -u
@@ -49,17 +51,35 @@ row() {
     read -r t r < <(time_to_ready "$ready" "$@")
     echo "$t" >> "$WORK/t"; echo "$r" >> "$WORK/r"
   done
-  printf "%-44s %8s s %10s MiB\n" "$label" "$(median < "$WORK/t")" \
+  printf "%-52s %8s s %10s MiB\n" "$label" "$(median < "$WORK/t")" \
     "$(median < "$WORK/r" | awk '{printf "%.1f", $1 / 1024}')"
 }
 
+# Its own cache, so "cold" and "warm" mean what they say.
+CACHE="$WORK/cache"
+mkdir -m 0700 "$CACHE"
+BUNDLE="$WORK/drop.bundle"
+"$SKBTRAIL" bundle drop --headers btf --cache-dir "$CACHE" -o "$BUNDLE" >/dev/null || exit 1
+
 echo "start-up to attached, median of $RUNS, kernel $(uname -r), $(nproc) CPUs"
-row "skbtrail drop (btf)" "Ctrl-C to stop" "$SKBTRAIL" drop --headers btf
-[ -n "$OTHER" ] && row "skbtrail drop (headers: $(basename "$OTHER"))" "Ctrl-C to stop" \
-  "$SKBTRAIL" drop --kernel-headers "$OTHER" --force-headers
-row "skbtrail trace (btf, every hop)" "Ctrl-C to stop" "$SKBTRAIL" trace --headers btf
+row "skbtrail drop, cold (btf, --no-cache)" "Ctrl-C to stop" "$SKBTRAIL" drop --headers btf --cache-dir "$CACHE" --no-cache
+"$SKBTRAIL" drop --headers btf --cache-dir "$CACHE" --duration 100ms >/dev/null 2>&1   # fills the cache
+row "skbtrail drop, warm (btf, compile cache)" "Ctrl-C to stop" "$SKBTRAIL" drop --headers btf --cache-dir "$CACHE"
+WARM=$(median < "$WORK/t")
+row "skbtrail drop --bundle (no headers, no compiler)" "Ctrl-C to stop" "$SKBTRAIL" drop --bundle "$BUNDLE"
+BUNDLED=$(median < "$WORK/t")
+if [ -n "$OTHER" ]; then
+  row "skbtrail drop, cold (headers: $(basename "$OTHER"))" "Ctrl-C to stop" \
+    "$SKBTRAIL" drop --kernel-headers "$OTHER" --force-headers --cache-dir "$CACHE" --no-cache
+fi
+row "skbtrail trace, cold (btf, every hop)" "Ctrl-C to stop" "$SKBTRAIL" trace --headers btf --cache-dir "$CACHE" --no-cache
+"$SKBTRAIL" trace --headers btf --cache-dir "$CACHE" --duration 100ms >/dev/null 2>&1
+row "skbtrail trace, warm (btf, every hop)" "Ctrl-C to stop" "$SKBTRAIL" trace --headers btf --cache-dir "$CACHE"
 if command -v bpftrace >/dev/null; then
   row "bpftrace $(bpftrace --version | awk '{print $2}') drop_watch_btf.bt" "watching" bpftrace bench/drop_watch_btf.bt
+  BPFTRACE=$(median < "$WORK/t")
+  awk -v b="$BPFTRACE" -v w="$WARM" -v u="$BUNDLED" 'BEGIN {
+    printf "bpftrace / skbtrail drop warm: %.1fx; bpftrace / skbtrail drop --bundle: %.1fx\n", b / w, b / u }'
 else
   echo "bpftrace: not installed (sudo bash tools/setup.sh --vm)"
 fi

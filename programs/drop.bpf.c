@@ -1,5 +1,6 @@
 /* skbtrail drop: every skb the kernel drops, from the skb:kfree_skb
  * tracepoint (present on all kernels with eBPF; its `reason` field from 5.17).
+ * The runner puts the tracepoint's struct ahead of this text.
  *
  * Runner -D flags besides the filter ones (see skbtrail_skb.bpf.h):
  *   SKBTRAIL_HAVE_DROP_REASON  the tracepoint has a `reason` field
@@ -92,7 +93,10 @@ static __always_inline int skbtrail_drop(void *ctx, struct sk_buff *skb, __u64 l
   return 0;
 }
 
-TRACEPOINT_PROBE(skb, kfree_skb) {
+/* skb:kfree_skb, read through the layout the runner puts ahead of this
+ * text from the kernel's own format (struct skbtrail_tp_skb_kfree_skb:
+ * skbaddr, location, and reason from 5.17). */
+int skbtrail_tp_kfree_skb(struct skbtrail_tp_skb_kfree_skb *args) {
   __u32 reason = 0;
 #ifdef SKBTRAIL_HAVE_DROP_REASON
   reason = args->reason;

@@ -258,8 +258,9 @@ int skbtrail_tcp_reset(struct pt_regs *ctx) {
   return skbtrail_rst_for_sock(ctx, SKBTRAIL_RST_TCP_RESET, (struct sock *)PT_REGS_PARM1(ctx), 0, 0);
 }
 
+/* The tracepoints, through the layouts the runner puts ahead of this text. */
 #ifdef SKBTRAIL_WANT_TP_SEND_RESET
-TRACEPOINT_PROBE(tcp, tcp_send_reset) {
+int skbtrail_tp_tcp_send_reset(struct skbtrail_tp_tcp_tcp_send_reset *args) {
   __u32 reason = 0;
   __u8 has_reason = 0;
 #ifdef SKBTRAIL_TP_SEND_RESET_REASON
@@ -274,7 +275,7 @@ TRACEPOINT_PROBE(tcp, tcp_send_reset) {
 #endif
 
 #ifdef SKBTRAIL_WANT_TP_RECEIVE_RESET
-TRACEPOINT_PROBE(tcp, tcp_receive_reset) {
+int skbtrail_tp_tcp_receive_reset(struct skbtrail_tp_tcp_tcp_receive_reset *args) {
   return skbtrail_rst_for_sock(args, SKBTRAIL_RST_TP_RECEIVE_RESET, (struct sock *)args->skaddr, 0, 0);
 }
 #endif

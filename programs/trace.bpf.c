@@ -1,8 +1,9 @@
 /* skbtrail trace: every hop of a matching packet through the stack.
  *
  * The runner appends one small handler per hop of its probe list (a kprobe
- * function or a TRACEPOINT_PROBE) that calls skbtrail_trace_skb() with the
- * hop's id, plus the netfilter entry/return pairs it wants.
+ * function, or a tracepoint function reading the struct the runner puts
+ * ahead of this text) that calls skbtrail_trace_skb() with the hop's id,
+ * plus the netfilter entry/return pairs it wants.
  *
  * Runner -D flags besides the filter ones (see skbtrail_skb.bpf.h):
  *   SKBTRAIL_KEEP            follow a matched skb by address until it is freed
@@ -202,8 +203,9 @@ static __always_inline int skbtrail_ipt_entry(struct pt_regs *ctx, __u16 probe_i
 #endif /* SKBTRAIL_WANT_IPT */
 
 #ifdef SKBTRAIL_HOP_KFREE_SKB
-/* skb:kfree_skb carries the drop location (and reason on 5.17+). */
-TRACEPOINT_PROBE(skb, kfree_skb) {
+/* skb:kfree_skb carries the drop location (and reason on 5.17+); its struct
+ * comes from the runner, like every tracepoint hop's. */
+int skbtrail_tp_kfree_skb(struct skbtrail_tp_skb_kfree_skb *args) {
   struct skbtrail_trace_event ev = {};
   if (!skbtrail_trace_fill((struct sk_buff *)args->skbaddr, &ev, SKBTRAIL_TRACE_DROP)) return 0;
   ev.probe_id = SKBTRAIL_HOP_KFREE_SKB;

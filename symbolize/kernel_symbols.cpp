@@ -37,27 +37,6 @@ std::string find_vmlinux(const std::string& release) {
                                    release, candidates.front(), release, release, release));
 }
 
-std::string build_id_from_notes(std::string_view notes) {
-  size_t at = 0;
-  while (at + 12 <= notes.size()) {
-    uint32_t namesz, descsz, type;
-    std::memcpy(&namesz, notes.data() + at, 4);
-    std::memcpy(&descsz, notes.data() + at + 4, 4);
-    std::memcpy(&type, notes.data() + at + 8, 4);
-    const size_t name = at + 12;
-    const size_t desc = name + ((namesz + 3) & ~3u);
-    const size_t next = desc + ((descsz + 3) & ~3u);
-    if (next > notes.size()) break;
-    if (type == 3 && namesz == 4 && std::memcmp(notes.data() + name, "GNU", 4) == 0) {
-      std::string hex;
-      for (size_t i = 0; i < descsz; ++i) hex += fmt::format("{:02x}", static_cast<uint8_t>(notes[desc + i]));
-      return hex;
-    }
-    at = next;
-  }
-  return {};
-}
-
 KernelSymbols::KernelSymbols(const KernelSymbolsOptions& options) {
   const std::string release = options.release.empty() ? running_release() : options.release;
   vmlinux_path_ = options.vmlinux.empty() ? find_vmlinux(release) : options.vmlinux;

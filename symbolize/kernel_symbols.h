@@ -21,9 +21,6 @@ struct KernelSymbolsOptions {
 // SymbolizeError naming the paths tried and the package that provides it.
 std::string find_vmlinux(const std::string& release);
 
-// NT_GNU_BUILD_ID from a notes blob (/sys/kernel/notes), hex; empty if none.
-std::string build_id_from_notes(std::string_view notes);
-
 class KernelSymbols {
  public:
   explicit KernelSymbols(const KernelSymbolsOptions& options);  // throws SymbolizeError

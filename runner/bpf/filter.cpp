@@ -167,8 +167,8 @@ std::vector<std::string> filter_cflags(const PacketFilter& f) {
   if (f.port) add_port(flags, "PORT", *f.port);
   if (f.sport) add_port(flags, "SPORT", *f.sport);
   if (f.dport) add_port(flags, "DPORT", *f.dport);
-  if (f.pid) flags.push_back(fmt::format("-DSKBTRAIL_F_PID={}U", *f.pid));
-  if (f.netns) flags.push_back(fmt::format("-DSKBTRAIL_F_NETNS={}U", *f.netns));
+  for (const auto& late : late_constants(f))
+    flags.push_back(fmt::format("-DSKBTRAIL_F_{}=0x{:08x}U", late.name == "pid" ? "PID" : "NETNS", late.placeholder));
   if (!f.ifname.empty()) {
     // Two words compared in BPF without a loop (skbtrail_ifname_matches).
     char name[16] = {};
@@ -180,6 +180,17 @@ std::vector<std::string> filter_cflags(const PacketFilter& f) {
   }
   if (f.tcp_flags) flags.push_back(fmt::format("-DSKBTRAIL_F_TCPFLAGS={}", f.tcp_flags));
   return flags;
+}
+
+std::vector<LateConstant> late_constants(const PacketFilter& f) {
+  // Placeholders no program computes by itself, and above 2^31: a 64-bit
+  // compare's immediate is sign-extended, so the compiler must hold them in
+  // a 64-bit constant or a 32-bit compare, where any u32 value can be
+  // written later (netns inodes are above 2^31 too).
+  std::vector<LateConstant> out;
+  if (f.pid) out.push_back({"pid", 0xf5ce7a01u, *f.pid});
+  if (f.netns) out.push_back({"netns", 0xf5ce7a02u, *f.netns});
+  return out;
 }
 
 std::string describe(const PacketFilter& f) {

@@ -53,6 +53,18 @@ void validate(const PacketFilter& filter);
 // -D flags for skbtrail_skb.bpf.h (SKBTRAIL_F_*).
 std::vector<std::string> filter_cflags(const PacketFilter& filter);
 
+// Filter values bound when the program is loaded, not when it is compiled:
+// the program is compiled with a placeholder that the loader overwrites in
+// the instructions, so one compiled program (a cache entry, a bundle)
+// serves every value. The pid and the netns: the values that change from
+// run to run (a netns inode exists only once its namespace does).
+struct LateConstant {
+  std::string name;          // "netns"
+  uint32_t placeholder = 0;  // what the compiled instructions hold
+  uint32_t value = 0;        // what the loader writes
+};
+std::vector<LateConstant> late_constants(const PacketFilter& filter);
+
 // "dport 9, proto tcp" for the start-up banner; "none" when empty.
 std::string describe(const PacketFilter& filter);
 

@@ -1,12 +1,11 @@
 #include "runner/bpf/probes.h"
 
-#include <bcc/BPF.h>
-
 #include <algorithm>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "runner/bpf/loader.h"
 #include "runner/bpf/program.h"
 #include "runner/common/errors.h"
 
@@ -85,24 +84,7 @@ std::string describe_missing(const MissingProbes& missing) {
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 
-namespace {
-
-ebpf::StatusTuple attach_one(ebpf::BPF& bpf, const ProbeTarget& target) {
-  switch (target.kind) {
-    case ProbeKind::Kprobe: return bpf.attach_kprobe(target.target, target.handler, 0, BPF_PROBE_ENTRY);
-    case ProbeKind::Kretprobe: return bpf.attach_kprobe(target.target, target.handler, 0, BPF_PROBE_RETURN);
-    case ProbeKind::Tracepoint: return bpf.attach_tracepoint(target.target, target.handler);
-    case ProbeKind::RawTracepoint: {
-      const auto [category, event] = split_tracepoint(target.target);
-      return bpf.attach_raw_tracepoint(std::string(event), target.handler);
-    }
-  }
-  return ebpf::StatusTuple(-1, "unknown probe kind");
-}
-
-}  // namespace
-
-std::vector<AttachOutcome> attach_probes(BpfProgram& program, const std::vector<ProbeSpec>& specs,
+std::vector<AttachOutcome> attach_probes(LoadedProgram& program, const std::vector<ProbeSpec>& specs,
                                          const KernelFacts& facts) {
   std::vector<AttachOutcome> outcomes;
   for (const auto& spec : specs) {
@@ -112,15 +94,15 @@ std::vector<AttachOutcome> attach_probes(BpfProgram& program, const std::vector<
         outcome.notes.push_back(fmt::format("{}: {}", choice.describe(), *reason));
         continue;
       }
-      StderrCapture capture;
-      const auto status = attach_one(program.bpf(), choice);
+      StderrCapture capture;  // libbcc_bpf explains failed attaches on stderr
+      const std::string error = program.attach(choice);
       const std::string diagnostics = capture.finish();
-      if (status.ok()) {
+      if (error.empty()) {
         outcome.attached = choice;
         break;
       }
       // The whole diagnostic: a verifier log ends with its verdict.
-      outcome.notes.push_back(fmt::format("{}: attach failed: {}{}", choice.describe(), status.msg(),
+      outcome.notes.push_back(fmt::format("{}: attach failed: {}{}", choice.describe(), error,
                                           diagnostics.empty() ? "" : " (" + diagnostics + ")"));
     }
     if (!outcome.attached && spec.required) {

@@ -11,7 +11,7 @@
 
 namespace skbtrail {
 
-class BpfProgram;
+class LoadedProgram;
 
 enum class ProbeKind { Kprobe, Kretprobe, Tracepoint, RawTracepoint };
 
@@ -56,7 +56,7 @@ ProbeChoice choose_probe(const ProbeSpec& spec, const KernelFacts& facts);
 // Attaches each spec's first usable choice. A required spec that attaches
 // nothing throws EnvironmentError after the others are released (the
 // program's destructor detaches whatever did attach).
-std::vector<AttachOutcome> attach_probes(BpfProgram& program, const std::vector<ProbeSpec>& specs,
+std::vector<AttachOutcome> attach_probes(LoadedProgram& program, const std::vector<ProbeSpec>& specs,
                                          const KernelFacts& facts);
 
 }  // namespace skbtrail

@@ -1,17 +1,16 @@
 #include "runner/bpf/program.h"
 
-#include <bcc/BPF.h>
-#include <bcc/bpf_module.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
-#include "resources/bundled.h"
+#include "runner/bpf/llvm_plugin.h"
 
 namespace skbtrail {
 
@@ -82,62 +81,22 @@ std::vector<std::string> header_cflags(const HeaderChoice& headers) {
   return flags;
 }
 
-namespace {
-
-std::vector<std::string> all_cflags(const CompileRequest& request) {
+std::vector<std::string> compile_flags(const CompileRequest& request) {
   std::vector<std::string> cflags = header_cflags(request.headers);
   cflags.insert(cflags.end(), request.cflags.begin(), request.cflags.end());
   return cflags;
 }
 
-std::string source_of(const CompileRequest& request) {
-  return request.source.empty() ? resources::expand_program(request.program) : request.source;
-}
-
-}  // namespace
-
-CompiledModule compile_module(const CompileRequest& request) {
+BpfObject compile_program(const CompileRequest& request) {
   export_for_bcc(request.headers);
-  const std::vector<std::string> flags = all_cflags(request);
-  std::vector<const char*> argv;
-  for (const auto& f : flags) argv.push_back(f.c_str());
-  ebpf::BPFModule module(0);
   StderrCapture capture;
-  const int rc = module.load_string(source_of(request), argv.data(), static_cast<int>(argv.size()));
+  std::string error;
+  std::optional<BpfObject> object = llvm_plugin().compile(request.source, compile_flags(request), error);
   const std::string diagnostics = capture.finish();
-  if (rc != 0)
-    throw std::runtime_error(fmt::format("compiling {} with BCC (header mode {}) failed:\n{}", request.program,
-                                         request.headers.mode, diagnostics));
-  CompiledModule out;
-  for (size_t i = 0; i < module.num_functions(); ++i) {
-    const uint8_t* start = module.function_start(i);
-    out.functions.push_back({module.function_name(i), {start, start + module.function_size(i)}});
-  }
-  for (size_t i = 0; i < module.num_tables(); ++i) out.tables.push_back({module.table_name(i), module.table_type(i)});
-  return out;
-}
-
-BpfProgram::BpfProgram(const CompileRequest& request) : bpf_(std::make_unique<ebpf::BPF>()) {
-  export_for_bcc(request.headers);
-  const std::vector<std::string> cflags = all_cflags(request);
-  const std::string source = source_of(request);
-
-  StderrCapture capture;
-  const ebpf::StatusTuple status = bpf_->init(source, cflags, {});
-  const std::string diagnostics = capture.finish();
-  if (!status.ok()) {
+  if (!object)
     throw std::runtime_error(fmt::format("compiling {} with BCC (header mode {}) failed: {}\n{}", request.program,
-                                         request.headers.mode, status.msg(), diagnostics));
-  }
-}
-
-BpfProgram::~BpfProgram() = default;
-
-int BpfProgram::table_fd(const std::string& name) {
-  auto table = bpf_->get_table(name);
-  const int fd = table.get_fd();
-  if (fd < 0) throw std::runtime_error(fmt::format("program has no table '{}'", name));
-  return fd;
+                                         request.headers.mode, error, diagnostics));
+  return std::move(*object);
 }
 
 }  // namespace skbtrail

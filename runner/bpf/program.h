@@ -1,43 +1,31 @@
-// A bundled BPF program compiled by BCC for this kernel. Destroying it
-// detaches every probe (BCC's destructor does that; detaching all by hand
-// ourselves double-frees in BCC 0.26).
+// Compiling a program: what to compile and with which headers, and the
+// capture of what libbcc prints on stderr. The compiler itself (BCC, LLVM)
+// lives in a plugin loaded only when something must be compiled
+// (runner/llvm/), so loading a cached or bundled program never maps it.
 #pragma once
 
-#include <cstdint>
 #include <cstdio>
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "runner/bpf/object.h"
 #include "runner/kernel/headers.h"
-
-namespace ebpf {
-class BPF;
-}
 
 namespace skbtrail {
 
 struct CompileRequest {
-  std::string program;  // bundled file name, e.g. "drop.bpf.c", or a user file's name
+  std::string program;  // its name in messages, e.g. "drop.bpf.c" or a user file's name
   std::vector<std::string> cflags;
   HeaderChoice headers;
-  std::string source;  // the program text when it is not bundled (skbtrail exec)
+  std::string source;  // the whole program text
 };
 
-class BpfProgram {
- public:
-  // Throws std::runtime_error carrying BCC's (noise-filtered) diagnostics.
-  explicit BpfProgram(const CompileRequest& request);
-  ~BpfProgram();
-  BpfProgram(const BpfProgram&) = delete;
-  BpfProgram& operator=(const BpfProgram&) = delete;
+// Compiles with BCC (through the LLVM plugin). Throws std::runtime_error
+// carrying BCC's (noise-filtered) diagnostics.
+BpfObject compile_program(const CompileRequest& request);
 
-  ebpf::BPF& bpf() { return *bpf_; }
-  int table_fd(const std::string& name);  // throws when the program has no such table
-
- private:
-  std::unique_ptr<ebpf::BPF> bpf_;
-};
+// Every flag the compiler gets: the headers' and the request's.
+std::vector<std::string> compile_flags(const CompileRequest& request);
 
 // Captures what libbcc writes to fd 2 (it prints from C code) during a
 // compile or attach, so the noise can be filtered and errors reported once.
@@ -54,24 +42,6 @@ class StderrCapture {
   FILE* file_ = nullptr;
   int saved_ = -1;
 };
-
-// A program compiled by BCC but not loaded: its functions' instructions and
-// its tables, for reading the bytecode back (skbtrail check). Creating the
-// maps still needs bpf() (BCC creates them while compiling).
-struct CompiledFunction {
-  std::string name;
-  std::vector<uint8_t> bytes;  // 8 bytes per instruction slot
-};
-struct CompiledTable {
-  std::string name;
-  int type = 0;  // enum bpf_map_type
-};
-struct CompiledModule {
-  std::vector<CompiledFunction> functions;
-  std::vector<CompiledTable> tables;
-};
-// Throws std::runtime_error carrying BCC's diagnostics.
-CompiledModule compile_module(const CompileRequest& request);
 
 // The -D flags every program gets for the chosen headers.
 std::vector<std::string> header_cflags(const HeaderChoice& headers);

@@ -57,27 +57,42 @@ std::vector<std::string> rst_reason_cflags(uint32_t v) {
   return {};
 }
 
+namespace {
+std::string field(const char* decl, int offset, int size, bool is_signed = false) {
+  return std::string("field:") + decl + ";\toffset:" + std::to_string(offset) + ";\tsize:" + std::to_string(size) +
+         ";\tsigned:" + (is_signed ? "1" : "0") + ";\n";
+}
+}  // namespace
+
 std::string assumed_tracepoint_format(uint32_t v, const std::string& category, const std::string& event) {
-  if (category == "skb" && (event == "kfree_skb" || event == "consume_skb")) {
-    std::string text =
-        "field:void * skbaddr;\toffset:8;\tsize:8;\tsigned:0;\n"
-        "field:void * location;\toffset:16;\tsize:8;\tsigned:0;\n"
-        "field:unsigned short protocol;\toffset:24;\tsize:2;\tsigned:0;\n";
-    if (event == "kfree_skb" && has_drop_reason(v))
-      text += "field:enum skb_drop_reason reason;\toffset:28;\tsize:4;\tsigned:0;\n";
+  // Only the fields our programs read, at the offsets each kernel has them
+  // (the kernel's TRACE_EVENT definitions; the 8 bytes before are the
+  // common fields).
+  if (category == "skb" && event == "kfree_skb") {
+    std::string text = field("void * skbaddr", 8, 8) + field("void * location", 16, 8);
+    // 6.11 put rx_sk before protocol (c53795d48ee8); 5.17 added reason (c504e5c2f964).
+    if (at_least(v, 6, 11))
+      return text + field("void * rx_sk", 24, 8) + field("unsigned short protocol", 32, 2) +
+             field("enum skb_drop_reason reason", 36, 4);
+    text += field("unsigned short protocol", 24, 2);
+    if (has_drop_reason(v)) text += field("enum skb_drop_reason reason", 28, 4);
     return text;
   }
-  if (category == "tcp" && (event == "tcp_send_reset" || event == "tcp_receive_reset") &&
-      has_tcp_reset_tracepoints(v)) {
-    std::string text =
-        "field:const void * skbaddr;\toffset:8;\tsize:8;\tsigned:0;\n"
-        "field:const void * skaddr;\toffset:16;\tsize:8;\tsigned:0;\n";
-    if (event == "tcp_send_reset" && has_rst_reason(v))
-      text += "field:enum sk_rst_reason reason;\toffset:28;\tsize:4;\tsigned:0;\n";
-    return text;
+  if (category == "skb" && event == "consume_skb") return field("void * skbaddr", 8, 8);
+  if (category == "tcp" && has_tcp_reset_tracepoints(v)) {
+    if (event == "tcp_receive_reset") return field("const void * skaddr", 8, 8);
+    if (event == "tcp_send_reset") {
+      std::string text = field("const void * skbaddr", 8, 8) + field("const void * skaddr", 16, 8);
+      if (has_rst_reason(v)) text += field("int state", 24, 4, true) + field("enum sk_rst_reason reason", 28, 4);
+      return text;
+    }
   }
-  if (category == "net" && (event == "netif_receive_skb" || event == "net_dev_queue"))
-    return "field:void * skbaddr;\toffset:8;\tsize:8;\tsigned:0;\n";
+  if (category == "net") {
+    // net_dev_start_xmit starts with the device name's __data_loc.
+    if (event == "net_dev_start_xmit") return field("const void * skbaddr", 16, 8);
+    if (event == "netif_receive_skb" || event == "netif_rx" || event == "net_dev_queue")
+      return field("void * skbaddr", 8, 8);
+  }
   return {};
 }
 

@@ -100,7 +100,7 @@ void write_vmlinux_h(const fs::path& btf_file, const fs::path& out_path) {
 }  // namespace
 
 std::string btf_tree_key(const BtfTreeRequest& request) {
-  uint64_t hash = fnv1a(read_file(request.btf_file));
+  uint64_t hash = request.build_id.empty() ? fnv1a(read_file(request.btf_file)) : fnv1a("build-id " + request.build_id);
   hash = fnv1a(fmt::format("layout{}", kTreeLayoutVersion), hash);
   return fmt::format("{}-{:016x}", request.release, hash);
 }

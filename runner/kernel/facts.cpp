@@ -2,6 +2,9 @@
 
 #include "runner/kernel/abi.h"
 
+#include <fstream>
+#include <iterator>
+
 namespace skbtrail {
 
 KernelFacts KernelFacts::running(KernelInfo kernel, HeaderChoice headers, std::shared_future<Kallsyms> kallsyms) {
@@ -20,6 +23,31 @@ KernelFacts KernelFacts::assumed(KernelInfo kernel, HeaderChoice headers) {
   return f;
 }
 
+KernelFacts& KernelFacts::with_tracepoint_dir(std::filesystem::path dir) {
+  tracepoint_dir_ = std::move(dir);
+  formats_->clear();
+  return *this;
+}
+
+KernelFacts& KernelFacts::with_tracepoint_formats(const std::map<std::string, std::string>& texts) {
+  tracepoint_texts_ = texts;
+  formats_->clear();
+  return *this;
+}
+
+namespace {
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return in ? std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()) : std::string();
+}
+}  // namespace
+
+std::string KernelFacts::assumed_format_text(const std::string& category, const std::string& event) const {
+  if (const auto it = tracepoint_texts_.find(category + ":" + event); it != tracepoint_texts_.end()) return it->second;
+  if (!tracepoint_dir_.empty()) return read_file(tracepoint_dir_ / category / event / "format");
+  return abi::assumed_tracepoint_format(version(), category, event);
+}
+
 const Kallsyms& KernelFacts::kallsyms() const {
   static const Kallsyms empty;
   return kallsyms_.valid() ? kallsyms_.get() : empty;
@@ -32,7 +60,7 @@ bool KernelFacts::has_function(std::string_view name) const {
 
 bool KernelFacts::has_tracepoint(std::string_view category, std::string_view event) const {
   if (running_) return kernel_.has_tracepoint(category, event);
-  return !abi::assumed_tracepoint_format(version(), std::string(category), std::string(event)).empty();
+  return !assumed_format_text(std::string(category), std::string(event)).empty();
 }
 
 const TracepointFormat* KernelFacts::tracepoint_format(const std::string& category, const std::string& event) const {
@@ -43,7 +71,7 @@ const TracepointFormat* KernelFacts::tracepoint_format(const std::string& catego
     if (running_) {
       if (kernel_.has_tracepoint(category, event))
         format = read_tracepoint_format(kernel_.tracepoint_format(category, event));
-    } else if (const std::string text = abi::assumed_tracepoint_format(version(), category, event); !text.empty()) {
+    } else if (const std::string text = assumed_format_text(category, event); !text.empty()) {
       format = parse_tracepoint_format(text);
     }
     it = formats_->emplace(key, std::move(format)).first;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
@@ -27,7 +28,12 @@ class KernelFacts {
   // while BCC compiles): it is waited for on first use.
   static KernelFacts running(KernelInfo kernel, HeaderChoice headers, std::shared_future<Kallsyms> kallsyms);
   // A kernel described by its info (release, version_code, has_kprobes).
+  // Its tracepoint formats are the ones given (a copy of that kernel's
+  // events/ directory: DIR/CATEGORY/EVENT/format, or texts by
+  // "CATEGORY:EVENT"), else those runner/kernel/abi.h knows for its version.
   static KernelFacts assumed(KernelInfo kernel, HeaderChoice headers);
+  KernelFacts& with_tracepoint_dir(std::filesystem::path dir);
+  KernelFacts& with_tracepoint_formats(const std::map<std::string, std::string>& texts);
 
   const KernelInfo& kernel() const { return kernel_; }
   const HeaderChoice& headers() const { return headers_; }
@@ -39,6 +45,7 @@ class KernelFacts {
   const Kallsyms& kallsyms() const;
   bool has_function(std::string_view name) const;
   bool has_tracepoint(std::string_view category, std::string_view event) const;
+
   // The tracepoint's format: read from tracefs (running) or the assumed one
   // for the version; nullopt when the kernel has no such tracepoint.
   const TracepointFormat* tracepoint_format(const std::string& category, const std::string& event) const;
@@ -49,10 +56,14 @@ class KernelFacts {
   bool has_raw_tracepoints() const;
 
  private:
+  std::string assumed_format_text(const std::string& category, const std::string& event) const;
+
   KernelInfo kernel_;
   HeaderChoice headers_;
   bool running_ = true;
   std::shared_future<Kallsyms> kallsyms_;
+  std::filesystem::path tracepoint_dir_;
+  std::map<std::string, std::string> tracepoint_texts_;
   std::shared_ptr<std::map<std::string, std::optional<TracepointFormat>>> formats_ =
       std::make_shared<std::map<std::string, std::optional<TracepointFormat>>>();
 };

@@ -44,6 +44,13 @@ std::string header_tree_release(const fs::path& dir) {
   return {};
 }
 
+bool header_tree_is_rhel(const fs::path& dir) {
+  std::ifstream in(dir / "include/generated/uapi/linux/version.h");
+  for (std::string line; std::getline(in, line);)
+    if (line.find("RHEL_MAJOR") != std::string::npos) return true;
+  return false;
+}
+
 std::optional<HeaderTreeLayout> header_tree_layout(const fs::path& dir) {
   std::error_code ec;
   auto complete = [&](const fs::path& p) { return fs::is_directory(p / "include/linux", ec); };
@@ -160,6 +167,7 @@ HeaderChoice btf_headers(const KernelInfo& kernel, const HeaderOptions& options)
   request.release = kernel.release;
   request.version_code = options.version_code.value_or(kernel.version_code);
   request.cache_root = options.cache_root;
+  if (kernel.btf_path == "/sys/kernel/btf/vmlinux") request.build_id = running_build_id();
   HeaderChoice choice;
   choice.mode = "btf";
   try {

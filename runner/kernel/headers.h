@@ -38,6 +38,10 @@ HeaderChoice choose_headers(const KernelInfo& kernel, const HeaderOptions& optio
 // or include/generated/utsrelease.h; empty when the tree does not say.
 std::string header_tree_release(const std::filesystem::path& dir);
 
+// Whether a tree is Red Hat's (its version.h defines RHEL_MAJOR): RHEL 7's
+// 3.10 has BPF kprobes, tracepoints and stack maps by backport.
+bool header_tree_is_rhel(const std::filesystem::path& dir);
+
 // Where a header tree's two halves are. Distributions split them: the
 // flavour's build tree (generated files, .config) and the common source tree
 // (Debian's linux-headers-X-amd64 + linux-headers-X-common, found through the

@@ -42,6 +42,11 @@ struct ProbeKernelOptions {
 
 KernelInfo probe_kernel(const ProbeKernelOptions& options = {});
 
+// The GNU build id in an ELF notes blob (/sys/kernel/notes), as hex; "" when none.
+std::string build_id_from_notes(std::string_view notes);
+// The running kernel's build id: one string that names its build.
+std::string running_build_id();
+
 // Headers usable by BCC: a tree with include/linux/ (or a build/ + source/
 // pair as /lib/modules/<rel>/ has).
 bool looks_like_kernel_headers(const std::filesystem::path& dir);

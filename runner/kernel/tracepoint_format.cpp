@@ -1,5 +1,6 @@
 #include "runner/kernel/tracepoint_format.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -129,6 +130,7 @@ const SymbolicTable* TracepointFormat::symbolic_for(std::string_view field_name)
 
 TracepointFormat parse_tracepoint_format(std::string_view text) {
   TracepointFormat format;
+  format.text = std::string(text);
   std::istringstream in{std::string(text)};
   for (std::string raw; std::getline(in, raw);) {
     const std::string_view line = trim(raw);
@@ -183,6 +185,34 @@ std::optional<std::string_view> ValueNames::name(int64_t value) const {
 std::string ValueNames::name_or_number(int64_t value) const {
   if (const auto n = name(value)) return std::string(*n);
   return std::to_string(value);
+}
+
+std::string tracepoint_struct(const TracepointFormat& format, const std::string& name,
+                              const std::vector<std::string>& fields) {
+  std::vector<const TracepointField*> chosen;
+  for (const auto& wanted : fields)
+    if (const auto* f = format.field(wanted)) chosen.push_back(f);
+  std::sort(chosen.begin(), chosen.end(), [](const auto* a, const auto* b) { return a->offset < b->offset; });
+  std::string text = fmt::format("struct {} {{\n", name);
+  std::string checks;
+  int at = 0;
+  for (const auto* f : chosen) {
+    if (f->offset < at) continue;  // overlapping fields: a malformed format; keep the first
+    // Plain C types: this text comes before any header is included.
+    if (f->offset > at) fmt::format_to(std::back_inserter(text), "  unsigned char __pad_{}[{}];\n", at, f->offset - at);
+    static constexpr const char* kTypes[] = {nullptr, "char", "short", nullptr, "int", nullptr, nullptr, nullptr, "long long"};
+    const bool scalar = f->array_length == 0 && f->size > 0 && f->size <= 8 && kTypes[f->size];
+    if (scalar)
+      fmt::format_to(std::back_inserter(text), "  {} {} {};\n", f->is_signed ? "signed" : "unsigned", kTypes[f->size],
+                     f->name);
+    else
+      fmt::format_to(std::back_inserter(text), "  unsigned char {}[{}];\n", f->name, f->size);
+    fmt::format_to(std::back_inserter(checks), "_Static_assert(__builtin_offsetof(struct {}, {}) == {}, \"{}\");\n",
+                   name, f->name, f->offset, f->name);
+    at = f->offset + f->size;
+  }
+  text += "};\n";
+  return text + checks;
 }
 
 }  // namespace skbtrail

@@ -35,6 +35,7 @@ struct TracepointFormat {
   uint32_t id = 0;
   std::vector<TracepointField> fields;  // common_* fields included
   std::string print_fmt;
+  std::string text;  // the format file as read
   std::vector<SymbolicTable> symbolic;
 
   const TracepointField* field(std::string_view field_name) const;
@@ -44,6 +45,18 @@ struct TracepointFormat {
 // Throws std::runtime_error with the offending line on malformed input.
 TracepointFormat parse_tracepoint_format(std::string_view text);
 TracepointFormat read_tracepoint_format(const std::filesystem::path& path);
+
+// The C struct a BPF program reads a tracepoint's arguments through, laid
+// out from this format, with only `fields` (those the program reads; the
+// ones this kernel lacks are left out) and padding between them:
+//   struct NAME { unsigned char __pad_0[8]; unsigned long long skbaddr; ... unsigned int reason; };
+// plus a _Static_assert per field on its offset. Our programs use these
+// instead of BCC's TRACEPOINT_PROBE, which lays the struct out from the
+// tracefs of the machine that compiles: a program built for another
+// kernel (a bundle) needs that kernel's layout, and a program run from a
+// bundle is checked against the running kernel's (same text = same layout).
+std::string tracepoint_struct(const TracepointFormat& format, const std::string& name,
+                              const std::vector<std::string>& fields);
 
 // Resolves a value token that is not a number (e.g. "TCP_ESTABLISHED",
 // left symbolic by kernels without TRACE_DEFINE_ENUM) to its value.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -12,34 +13,35 @@ namespace skbtrail {
 
 class JsonLine;
 class Kallsyms;
-namespace symbolize {
-class KernelSymbols;
-}
+class SourceAnnotator;
 
 // Names kernel addresses: "func+0xoff [mod]" from kallsyms and, with
 // --symbolize and debug info, " (file:line, inlined by ...)" after it.
 class AddressNamer {
  public:
-  explicit AddressNamer(const Kallsyms& kallsyms, symbolize::KernelSymbols* symbols = nullptr)
-      : kallsyms_(kallsyms), symbols_(symbols) {}
+  explicit AddressNamer(const Kallsyms& kallsyms, SourceAnnotator* lines = nullptr)
+      : kallsyms_(&kallsyms), lines_(lines) {}
+  // Symbols still loading (on another thread): waited for on first use, so
+  // a run is attached and listening before /proc/kallsyms is parsed.
+  explicit AddressNamer(std::function<const Kallsyms&()> kallsyms, SourceAnnotator* lines = nullptr)
+      : load_(std::move(kallsyms)), lines_(lines) {}
   // return_address: the address follows a call (stack frames, drop
   // locations), so the source line is looked up one byte earlier.
   // Cached per address: the reference stays valid for the namer's life.
   const std::string& describe(uint64_t address, bool return_address = true) const;
-  const Kallsyms& kallsyms() const { return kallsyms_; }
+  const Kallsyms& kallsyms() const {
+    if (!kallsyms_) kallsyms_ = &load_();
+    return *kallsyms_;
+  }
 
  private:
-  const Kallsyms& kallsyms_;
-  symbolize::KernelSymbols* symbols_;
+  mutable const Kallsyms* kallsyms_ = nullptr;
+  std::function<const Kallsyms&()> load_;
+  SourceAnnotator* lines_;
   // Stacks repeat: a DWARF lookup per distinct (address, return) pair, not
   // per event.
   mutable std::unordered_map<uint64_t, std::string> annotated_[2];
 };
-
-// --symbolize[=VMLINUX]: the kernel's debug info, or nullptr after saying once
-// (on stderr) what package would provide it.
-std::unique_ptr<symbolize::KernelSymbols> open_symbols_or_explain(const std::optional<std::string>& request,
-                                                                  const char* command);
 
 // A kernel stack in a record: its frames (innermost first) and who names them.
 struct StackView {

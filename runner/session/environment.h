@@ -12,6 +12,9 @@ namespace skbtrail {
 // Throws EnvironmentError (no permission, no tracefs, no headers) or
 // UsageError (bad --kernel-headers).
 KernelFacts open_environment(const HeaderOptions& options, std::string_view command);
+// The running kernel when the program comes compiled (a bundle): permission
+// and tracefs checked, no headers needed. Throws EnvironmentError.
+KernelInfo usable_kernel(std::string_view command);
 
 // The running kernel for reading recordings: no bpf() needed, nothing mounted.
 KernelFacts replay_environment();

@@ -3,11 +3,15 @@
 // session runs them; doctor and check read the same plans.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "runner/bpf/filter.h"
+#include "runner/bpf/object.h"
 #include "runner/bpf/probes.h"
+#include "runner/kernel/facts.h"
 
 namespace skbtrail {
 
@@ -25,6 +29,31 @@ struct Plan {
   MissingProbes limits;
   // Handlers compiled in that no probe of this kernel uses (check skips them).
   std::set<std::string> never_loaded;
+  // The tracepoint layouts compiled in, by "skb:kfree_skb": a program run
+  // on another kernel (a bundle) must find the same layout there.
+  struct TracepointUse {
+    std::vector<std::string> fields;  // what the program reads
+    std::string format;               // the format text the layout came from
+    std::string layout;               // the struct text compiled in
+  };
+  std::map<std::string, TracepointUse> tracepoints;
+  // Filter values the loader writes in (pid, netns): not part of what is
+  // compiled, so they do not make another program.
+  std::vector<LateConstant> constants;
 };
+
+// Compiles the plan with BCC and records where its late-bound constants sit.
+BpfObject compile_plan(const Plan& plan, const HeaderChoice& headers);
+
+// Puts the struct a handler reads tracepoint CATEGORY:EVENT through,
+// `struct skbtrail_tp_CATEGORY_EVENT` with `fields` (those this kernel has),
+// ahead of the program text. Nothing when the kernel has no such tracepoint.
+void add_tracepoint_struct(Plan& plan, const KernelFacts& facts, const std::string& category, const std::string& event,
+                           const std::vector<std::string>& fields);
+
+std::string tracepoint_struct_name(const std::string& category, const std::string& event);
+
+// What identifies a plan's program: a hash of its text and flags.
+std::string plan_fingerprint(const Plan& plan);
 
 }  // namespace skbtrail

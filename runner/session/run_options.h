@@ -19,6 +19,8 @@ struct RunOptions {
   bool verbose = false;
   std::optional<std::string> symbolize;  // --symbolize[=VMLINUX]: "" = find the vmlinux
   bool bpf_stats = false;                // --bpf-stats: run_time_ns/run_cnt per program at exit
+  std::string bundle;                    // --bundle FILE|DIR: run what skbtrail bundle compiled
+  bool cache = true;                     // --no-cache: compile even when the cache has it
 };
 
 }  // namespace skbtrail

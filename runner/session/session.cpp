@@ -9,12 +9,12 @@
 #include <fmt/ranges.h>
 
 #include "runner/bpf/perf_stream.h"
-#include "runner/bpf/program.h"
+#include "runner/bpf/llvm_plugin.h"
+#include "runner/bpf/loader.h"
 #include "runner/bpf/recording.h"
 #include "runner/bpf/stats.h"
 #include "runner/common/errors.h"
 #include "runner/session/environment.h"
-#include "symbolize/kernel_symbols.h"
 
 namespace skbtrail {
 
@@ -68,37 +68,45 @@ void report_bpf_stats(const BpfStatsScope& stats, const std::string& command, Ou
   out.flush();
 }
 
-// "kprobe:a, kprobe:b"; "22 probes: a, b, ..." when there are many.
-std::string attached_text(const std::vector<std::string>& attached) {
-  const std::string list = fmt::format("{}", fmt::join(attached, ", "));
-  return attached.size() > 6 ? fmt::format("{} probes: {}", attached.size(), list) : list;
+// "kprobe:a, kretprobe:a"; with many (trace's hops), their names only:
+// "34 probes: ip_rcv, ip_rcv_core, ...".
+std::string attached_text(const std::vector<AttachOutcome>& outcomes) {
+  std::vector<std::string> targets, names;
+  for (const auto& o : outcomes) {
+    if (!o.attached) continue;
+    targets.push_back(o.attached->describe());
+    names.push_back(o.name);
+  }
+  if (targets.size() <= 6) return fmt::format("{}", fmt::join(targets, ", "));
+  return fmt::format("{} probes: {}", names.size(), fmt::join(names, ", "));
 }
 
 }  // namespace
 
-int run_session(const Plan& plan, const KernelFacts& facts, const SessionSettings& settings,
-                const ReporterFactory& make_reporter) {
+int run_session(const Plan& plan, const KernelFacts& facts, const BpfObject& object, const std::string& origin,
+                const SessionSettings& settings, const ReporterFactory& make_reporter) {
   const RunOptions& run = *settings.run;
   const char* command = plan.command.c_str();
-  const auto compile_start = std::chrono::steady_clock::now();
-  BpfProgram program({plan.program, plan.cflags, facts.headers(), plan.source});
-  if (run.verbose) std::fprintf(stderr, "skbtrail %s: compiled in %.1f s\n", command, seconds_since(compile_start));
+  if (run.verbose) std::fprintf(stderr, "skbtrail %s: program %s %s\n", command, plan.program.c_str(), origin.c_str());
+  std::map<uint32_t, uint32_t> constants;
+  for (const auto& late : plan.constants) constants[late.placeholder] = late.value;
+  LoadedProgram program(object, constants);
   const auto attach_start = std::chrono::steady_clock::now();
   const auto outcomes = attach_probes(program, plan.probes, facts);
   if (run.verbose) std::fprintf(stderr, "skbtrail %s: attached in %.1f s\n", command, seconds_since(attach_start));
 
-  std::vector<std::string> attached;
+  bool any_attached = false;
   MissingProbes missing = plan.limits;
   for (const auto& outcome : outcomes) {
-    if (outcome.attached) attached.push_back(outcome.attached->describe());
+    if (outcome.attached) any_attached = true;
     else missing.emplace_back(outcome.name, fmt::format("{}", fmt::join(outcome.notes, "; ")));
   }
-  if (attached.empty())
+  if (!any_attached)
     throw EnvironmentError(fmt::format("{}: nothing could be attached: {}", command, describe_missing(missing)));
 
   EventLoop loop;
-  const auto symbols = open_symbols_or_explain(run.symbolize, command);
-  const AddressNamer names(facts.kallsyms(), symbols.get());
+  const auto symbols = open_annotator_or_explain(run.symbolize, command);
+  const AddressNamer names([&facts]() -> const Kallsyms& { return facts.kallsyms(); }, symbols.get());
   const std::unique_ptr<Reporter> reporter = make_reporter({facts, names});
   StackMap stacks(plan.stack_table.empty() ? -1 : program.table_fd(plan.stack_table));
   Output out(run.json);
@@ -125,7 +133,8 @@ int run_session(const Plan& plan, const KernelFacts& facts, const SessionSetting
   if (!missing.empty()) std::fprintf(stderr, "skbtrail %s: not attached here: %s\n", command, describe_missing(missing).c_str());
   if (run.verbose) std::fprintf(stderr, "skbtrail %s: headers: %s\n", command, facts.headers().description.c_str());
   std::fprintf(stderr, "skbtrail %s: attached %s (header mode %s%s)%s; Ctrl-C to stop\n", command,
-               attached_text(attached).c_str(), facts.headers().mode.c_str(), settings.banner_note.c_str(),
+               attached_text(outcomes).c_str(), facts.headers().mode.c_str(),
+               settings.banner_note ? settings.banner_note(facts).c_str() : "",
                settings.filter.empty() ? "" : fmt::format("; filter: {}", settings.filter).c_str());
   SessionControl control{loop, out, facts, flush, [&](uint64_t n) {
                            if (!counter.add(n)) loop.stop(StopReason::CountReached);
@@ -146,8 +155,8 @@ int run_session(const Plan& plan, const KernelFacts& facts, const SessionSetting
 int replay_session(const std::string& command, const std::string& path, uint32_t repeat,
                    const SessionSettings& settings, const ReporterFactory& make_reporter) {
   const KernelFacts facts = replay_environment();
-  const auto symbols = open_symbols_or_explain(settings.run->symbolize, command.c_str());
-  const AddressNamer names(facts.kallsyms(), symbols.get());
+  const auto symbols = open_annotator_or_explain(settings.run->symbolize, command.c_str());
+  const AddressNamer names([&facts]() -> const Kallsyms& { return facts.kallsyms(); }, symbols.get());
   const std::unique_ptr<Reporter> reporter = make_reporter({facts, names});
   const Recording recording = read_recording(path, command, reporter->event_size());
   StackMap stacks;  // stack ids of a recording point into a map that is gone

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 
+#include "runner/bpf/object.h"
 #include "runner/bpf/stack_map.h"
 #include "runner/kernel/facts.h"
 #include "runner/output/address_namer.h"
@@ -72,14 +73,17 @@ using ReporterFactory = std::function<std::unique_ptr<Reporter>(const SessionCon
 struct SessionSettings {
   const RunOptions* run = nullptr;
   std::string filter;       // the filter as the banner says it; "" for none at all
-  std::string banner_note;  // appended inside the banner's parentheses
+  // Appended inside the banner's parentheses ("kernel has no drop reasons").
+  std::function<std::string(const KernelFacts&)> banner_note;
   std::string record;       // --record FILE: keep the raw samples
 };
 
-// Runs until -c, --duration, a signal or a closed output; returns the exit
-// code. Throws EnvironmentError when nothing can be attached.
-int run_session(const Plan& plan, const KernelFacts& facts, const SessionSettings& settings,
-                const ReporterFactory& make_reporter);
+// Loads the plan's compiled program (`origin` says where it came from),
+// attaches it and runs until -c, --duration, a signal or a closed output;
+// returns the exit code. Throws EnvironmentError when nothing can be
+// attached. Commands reach this through run_tool() (runner/session/run.h).
+int run_session(const Plan& plan, const KernelFacts& facts, const BpfObject& object, const std::string& origin,
+                const SessionSettings& settings, const ReporterFactory& make_reporter);
 
 // --replay FILE: the user-space half of a run on recorded samples, fed
 // `repeat` times (benchmarks); names come from this host.

@@ -36,6 +36,10 @@ po::options_description run_options() {
       ("bpf-stats", po::bool_switch(), "at exit, what each BPF program cost the kernel (ns per run; 5.8+)")
       ("symbolize", po::value<std::string>()->implicit_value("")->value_name("VMLINUX"),
        "add file:line and inline chains to locations and stacks (vmlinux with DWARF; default: the -dbg package's)")
+      ("bundle", po::value<std::string>()->value_name("FILE|DIR"),
+       "run what skbtrail bundle compiled into FILE (or the bundle in DIR that fits this kernel and these "
+       "options): no headers, no compiler")
+      ("no-cache", po::bool_switch(), "compile even when the compile cache has the program")
       ("help,h", "this help");
   return d;
 }
@@ -124,6 +128,12 @@ RunOptions run_options_of(const po::variables_map& vm) {
   r.json = vm["json"].as<bool>();
   r.verbose = vm["verbose"].as<bool>();
   r.bpf_stats = vm["bpf-stats"].as<bool>();
+  r.cache = !vm["no-cache"].as<bool>();
+  if (vm.count("bundle")) {
+    r.bundle = text_of(vm, "bundle");
+    if (!r.headers.kernel_headers.empty() || r.headers.mode != HeaderMode::Auto)
+      throw UsageError("--bundle with --headers/--kernel-headers: a bundle needs no headers (leave them out)");
+  }
   if (vm.count("symbolize")) r.symbolize = text_of(vm, "symbolize");
   if (vm.count("count")) r.count = parse_positive("--count", text_of(vm, "count"));
   if (vm.count("duration")) r.duration = parse_duration_option(text_of(vm, "duration"));

@@ -18,6 +18,10 @@ Plan Tool::default_plan(const KernelFacts&) const {
 
 std::vector<Plan> Tool::check_plans(const KernelFacts&) const { return {}; }
 
+Plan Tool::plan_of(const Command&, const KernelFacts& facts) const { return default_plan(facts); }
+std::string Tool::program_options_of(const Command&) const { return {}; }
+const RunOptions* Tool::run_options_in(const Command&) const { return nullptr; }
+
 const Tool* find_tool(std::string_view name) {
   for (const Tool* tool : tools())
     if (tool->name() == name) return tool;

@@ -17,6 +17,7 @@
 
 #include "runner/kernel/facts.h"
 #include "runner/session/plan.h"
+#include "runner/session/run_options.h"
 
 namespace skbtrail {
 
@@ -73,6 +74,11 @@ class Tool {
   virtual bool traces() const { return false; }
   virtual Plan default_plan(const KernelFacts& facts) const;
   virtual std::vector<Plan> check_plans(const KernelFacts& facts) const;
+  // The plan of a parsed command line on `facts`, the options that shape it
+  // as a user reads them, and its run options (skbtrail bundle).
+  virtual Plan plan_of(const Command& command, const KernelFacts& facts) const;
+  virtual std::string program_options_of(const Command& command) const;
+  virtual const RunOptions* run_options_in(const Command& command) const;
 };
 
 // Every command, in the order --help lists them.

@@ -32,9 +32,12 @@ TEST(DoctorHost, RowsMatchTheKernel) {
   const bool btf = fs::exists("/sys/kernel/btf/vmlinux");
   EXPECT_TRUE(row(r.out, "BTF", btf ? "yes" : "no")) << r.out;
   const bool headers = fs::exists(fs::path("/lib/modules") / release() / "build/include");
-  if (!headers && btf)
+  if (!headers && btf) {
     EXPECT_TRUE(std::regex_search(r.out, std::regex("\nheaders used +btf +generated from BTF in "))) << r.out;
-  if (headers) EXPECT_TRUE(row(r.out, "headers used", "headers")) << r.out;
+  }
+  if (headers) {
+    EXPECT_TRUE(row(r.out, "headers used", "headers")) << r.out;
+  }
   EXPECT_TRUE(row(r.out, "compile drop.bpf.c", "ok")) << r.out;
   EXPECT_TRUE(row(r.out, "drop", "ready")) << r.out;
 }

@@ -20,6 +20,8 @@
 
 #include "runner/kernel/kallsyms.h"
 #include "runner/kernel/kernel_info.h"
+#include "runner/session/run.h"
+#include "scenario_driver/host_bundles.h"
 #include "scenario_driver/scenario.h"
 
 namespace fs = std::filesystem;
@@ -234,7 +236,7 @@ std::vector<fs::path> scenario_files(const std::vector<std::string>& paths) {
 }
 
 int run_here(const std::vector<fs::path>& files, const std::string& where, const fs::path& skbtrail,
-             const std::string& filter) {
+             const std::string& filter, const std::string& exclude) {
   std::vector<Scenario> all;
   for (const auto& file : files) {
     if (!fs::exists(file)) throw ScenarioError(fmt::format("{}: no such scenario file", file.string()));
@@ -246,6 +248,7 @@ int run_here(const std::vector<fs::path>& files, const std::string& where, const
   for (const auto& s : all) {
     ++index;
     if (!filter.empty() && s.name.find(filter) == std::string::npos) continue;
+    if (!exclude.empty() && s.name.find(exclude) != std::string::npos) continue;
     if (s.where != "any" && s.where != where) continue;
     if (const auto missing = unmet_requirement(s, facts)) {
       ++skipped;
@@ -265,6 +268,32 @@ int run_here(const std::vector<fs::path>& files, const std::string& where, const
   return failed == 0 ? 0 : 1;
 }
 
+// Compiles the VM scenarios' programs here, for the VM's kernel. Returns
+// the directory of bundles, or "" when the VM kernel's headers are missing.
+fs::path bundle_for_vm(const std::vector<fs::path>& files, const fs::path& skbtrail, const std::string& vm_runner,
+                       const std::string& filter) {
+  FILE* pipe = ::popen(fmt::format("'{}' --release 2>/dev/null", vm_runner).c_str(), "r");
+  char buf[256] = {};
+  const bool read = pipe && std::fgets(buf, sizeof(buf), pipe);
+  if (pipe) ::pclose(pipe);
+  std::string release = read ? buf : "";
+  while (!release.empty() && (release.back() == '\n' || release.back() == ' ')) release.pop_back();
+  const fs::path headers = fs::path("/lib/modules") / release / "build";
+  if (release.empty() || !fs::exists(headers / "include")) return {};
+  std::vector<Scenario> all;
+  for (const auto& file : files) {
+    auto parsed = parse_scenarios(slurp(file), file.string());
+    all.insert(all.end(), parsed.begin(), parsed.end());
+  }
+  const fs::path dir = fs::canonical("/proc/self/exe").parent_path() / "vm-bundles";
+  const auto start = Clock::now();
+  const int made = prebuild_bundles(all, skbtrail, release, headers, dir, filter);
+  std::cout << fmt::format("compiled {} programs for {} here in {:.0f} s ({})\n", made, release,
+                           std::chrono::duration<double>(Clock::now() - start).count(), dir.string())
+            << std::flush;
+  return dir;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -274,8 +303,11 @@ int main(int argc, char** argv) {
       ("where", po::value<std::string>()->default_value("host"), "which scenarios run here: host or vm")
       ("skbtrail", po::value<std::string>()->default_value(SKBTRAIL_BINARY), "the skbtrail binary under test")
       ("vm-runner", po::value<std::string>()->default_value(SKBTRAIL_SOURCE_DIR "/tools/vm"), "the VM launcher")
-      ("vm-timeout", po::value<int>()->default_value(2400), "seconds the whole VM run may take")
+      ("vm-timeout", po::value<int>()->default_value(3300), "seconds the whole VM run may take")
       ("filter", po::value<std::string>()->default_value(""), "only scenarios whose NAME contains this")
+      ("exclude", po::value<std::string>()->default_value(""), "leave out scenarios whose NAME contains this")
+      ("bundles", po::value<std::string>()->default_value(""), "inside the VM: the bundles compiled on the host")
+      ("no-host-bundles", po::bool_switch(), "with --vm: compile every program inside the VM (the slow way)")
       ("help,h", "this help")
       ("paths", po::value<std::vector<std::string>>()->composing(), "scenario files or directories");
   po::positional_options_description positional;
@@ -295,14 +327,22 @@ int main(int argc, char** argv) {
   const auto files = scenario_files(vm["paths"].as<std::vector<std::string>>());
   const fs::path skbtrail = fs::absolute(vm["skbtrail"].as<std::string>());
   try {
+    if (const auto& bundles = vm["bundles"].as<std::string>(); !bundles.empty())
+      ::setenv(kBundleDirVariable, bundles.c_str(), 1);
     if (!vm["vm"].as<bool>())
-      return run_here(files, vm["where"].as<std::string>(), skbtrail, vm["filter"].as<std::string>());
+      return run_here(files, vm["where"].as<std::string>(), skbtrail, vm["filter"].as<std::string>(),
+                      vm["exclude"].as<std::string>());
 
     // One VM for every scenario: each BCC compile costs ~100 s under TCG.
     std::string command = fmt::format("'{}' --timeout {} -- '{}' --where vm --skbtrail '{}'",
                                       vm["vm-runner"].as<std::string>(), vm["vm-timeout"].as<int>(),
                                       fs::canonical("/proc/self/exe").string(), skbtrail.string());
     if (const auto& f = vm["filter"].as<std::string>(); !f.empty()) command += fmt::format(" --filter '{}'", f);
+    if (const auto& x = vm["exclude"].as<std::string>(); !x.empty()) command += fmt::format(" --exclude '{}'", x);
+    if (!vm["no-host-bundles"].as<bool>())
+      if (const auto dir = bundle_for_vm(files, skbtrail, vm["vm-runner"].as<std::string>(), vm["filter"].as<std::string>());
+          !dir.empty())
+        command += fmt::format(" --bundles '{}'", dir.string());
     for (const auto& file : files) command += fmt::format(" '{}'", file.string());
     std::cout << "booting the VM: " << command << "\n" << std::flush;
     const int status = std::system(command.c_str());

@@ -1,5 +1,7 @@
 #include "scenario_driver/scenario.h"
 
+#include <cstdlib>
+
 #include <charconv>
 #include <regex>
 #include <sstream>
@@ -150,9 +152,12 @@ std::optional<std::string> unmet_requirement(const Scenario& scenario, const Fac
       if (!facts.has_function || !facts.has_function(r.substr(9))) return r;
     } else if (r.starts_with("command:")) {
       if (!facts.has_command || !facts.has_command(r.substr(8))) return r;
+    } else if (r.starts_with("env:")) {
+      const char* value = std::getenv(r.substr(4).c_str());
+      if (!value || !*value) return r;
     } else {
       throw ScenarioError(fmt::format("{}:{}: unknown requirement '{}' (root, kprobes, btf, headers, kernel>=X.Y, "
-                                      "kernel<X.Y, tracepoint:C:N, function:F, command:C)",
+                                      "kernel<X.Y, tracepoint:C:N, function:F, command:C, env:VAR)",
                                       scenario.file, scenario.line, r));
     }
   }

@@ -8,7 +8,7 @@
 //   NAME         closed-port drop seen by skbtrail drop
 //   WHERE        host | vm | any        (default any)
 //   REQUIRES     root kprobes btf headers kernel>=5.17 tracepoint:skb:kfree_skb
-//                function:tcp_v4_send_reset command:iptables
+//                function:tcp_v4_send_reset command:iptables env:SKBTRAIL_BUNDLES
 //                !kprobes !btf !headers (the kernel must lack it)
 //   SETUP        shell run first (netns, veth, rules); must succeed
 //   RUN          the skbtrail command, started in the background

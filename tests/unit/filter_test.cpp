@@ -89,9 +89,20 @@ TEST(Filter, ContextFilters) {
   PacketFilter f;
   f.pid = 42;
   f.netns = 4026531840u;
+  // Bound at load time: the program holds placeholders, the loader the values.
   const auto flags = filter_cflags(f);
-  EXPECT_TRUE(has(flags, "-DSKBTRAIL_F_PID=42U"));
-  EXPECT_TRUE(has(flags, "-DSKBTRAIL_F_NETNS=4026531840U"));
+  EXPECT_TRUE(has(flags, "-DSKBTRAIL_F_PID=0xf5ce7a01U"));
+  EXPECT_TRUE(has(flags, "-DSKBTRAIL_F_NETNS=0xf5ce7a02U"));
+  const auto late = late_constants(f);
+  ASSERT_EQ(late.size(), 2u);
+  EXPECT_EQ(late[0].name, "pid");
+  EXPECT_EQ(late[0].value, 42u);
+  EXPECT_EQ(late[1].placeholder, 0xf5ce7a02u);
+  EXPECT_EQ(late[1].value, 4026531840u);
+  // Another netns is the same program.
+  PacketFilter other = f;
+  other.netns = 4026532000u;
+  EXPECT_EQ(filter_cflags(other), flags);
 }
 
 TEST(Filter, EmptyFilterCompilesToNothing) {

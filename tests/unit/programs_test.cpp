@@ -18,7 +18,7 @@ size_t count(const std::string& text, const std::string& needle) {
 
 TEST(Programs, DropProgramIsBundledWithItsHeadersInlinedOnce) {
   const std::string text = expand_program("drop.bpf.c");
-  EXPECT_NE(text.find("TRACEPOINT_PROBE(skb, kfree_skb)"), std::string::npos);
+  EXPECT_NE(text.find("int skbtrail_tp_kfree_skb(struct skbtrail_tp_skb_kfree_skb *args)"), std::string::npos);
   EXPECT_EQ(text.find("#include \""), std::string::npos) << "a local include was left for BCC";
   // skbtrail_events.h is included by both drop.bpf.c's header and the helper: once is enough.
   EXPECT_EQ(count(text, "struct skbtrail_drop_event {"), 1u);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
+#include "scenario_driver/host_bundles.h"
+
 namespace skbtrail::scenarios {
 namespace {
 
@@ -100,6 +104,12 @@ TEST(ScenarioRequirements, EachKindIsChecked) {
   EXPECT_EQ(unmet_requirement(s, facts), "function:tcp_drop");
   s.requires_ = {"command:hping3"};
   EXPECT_EQ(unmet_requirement(s, facts), "command:hping3");
+  ::setenv("SKBTRAIL_TEST_SET", "x", 1);
+  ::unsetenv("SKBTRAIL_TEST_UNSET");
+  s.requires_ = {"env:SKBTRAIL_TEST_SET"};
+  EXPECT_EQ(unmet_requirement(s, facts), std::nullopt);
+  s.requires_ = {"env:SKBTRAIL_TEST_UNSET"};
+  EXPECT_EQ(unmet_requirement(s, facts), "env:SKBTRAIL_TEST_UNSET");
   s.requires_ = {"headers"};
   EXPECT_EQ(unmet_requirement(s, facts), "headers of the running kernel");
   s.requires_ = {"!kprobes", "!headers"};
@@ -121,6 +131,24 @@ TEST(ScenarioCheck, ExpectationsJudgeTheOutput) {
   EXPECT_EQ(check_output(s, "nothing"), "EXPECT not found: NO_SOCKET");
   EXPECT_EQ(check_output(s, R"({"reason":"NO_SOCKET","location":"tcp_v4_rcv+0x99","dport":10})"),
             "EXPECT_NOT found: \"dport\":10");
+}
+
+TEST(HostBundles, CommandLinesOfTheShellSnippets) {
+  using Lines = std::vector<std::vector<std::string>>;
+  EXPECT_EQ(skbtrail_command_lines("ip netns exec $NS $SKBTRAIL drop --dport 9 -c 1 --json"),
+            (Lines{{"drop", "--dport", "9", "-c", "1", "--json"}}));
+  // Redirections, pipes and background jobs end a command; several per snippet.
+  EXPECT_EQ(skbtrail_command_lines("  $SKBTRAIL rst --sport 9 --duration 15s --json 2>$WORK/a.err &\n"
+                                   "  $SKBTRAIL rst -P 7 | head -1\n"),
+            (Lines{{"rst", "--sport", "9", "--duration", "15s", "--json"}, {"rst", "-P", "7"}}));
+  // Values only known at run time: bound at load time (netns, pid), read by
+  // user space (rules), or unknown (the command is left out).
+  EXPECT_EQ(skbtrail_command_lines("$SKBTRAIL rst -P 7002 -c 1 --netns $(stat -L -c %i /run/netns/$NS)"),
+            (Lines{{"rst", "-P", "7002", "-c", "1", "--netns", "1"}}));
+  EXPECT_EQ(skbtrail_command_lines("$SKBTRAIL drop --diag-quiet --rules $WORK/mine.rules --proto tcp"),
+            (Lines{{"drop", "--diag-quiet", "--rules", "unused.rules", "--proto", "tcp"}}));
+  EXPECT_TRUE(skbtrail_command_lines("$SKBTRAIL exec $SCENARIO_DIR/x.c -c 1").empty());
+  EXPECT_EQ(skbtrail_command_lines("$SKBTRAIL trace -H 'fd00::2'"), (Lines{{"trace", "-H", "fd00::2"}}));
 }
 
 }  // namespace

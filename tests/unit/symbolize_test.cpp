@@ -6,6 +6,8 @@
 #include "symbolize/kernel_symbols.h"
 #include "symbolize/symbolize.h"
 #include "runner/kernel/kallsyms.h"
+#include "runner/kernel/kernel_info.h"
+#include "runner/llvm/plugin_parts.h"
 #include "runner/output/address_namer.h"
 
 #include <gtest/gtest.h>
@@ -258,10 +260,10 @@ TEST_F(Fixtures, RunnerStacksAndLocationsGetFileAndLine) {
   // What drop/trace --symbolize print: kallsyms names, then the source.
   std::istringstream in("ffffffff81000000 T outer\nffffffff81000040 T call_a\n");
   const Kallsyms kallsyms = Kallsyms::parse(in);
-  KernelSymbolsOptions options;
-  options.vmlinux = (dir_ / "vmlinux5").string();
-  KernelSymbols symbols(options);
-  const AddressNamer names(kallsyms, &symbols);
+  std::string error;
+  const auto lines = open_dwarf_annotator((dir_ / "vmlinux5").string(), error);  // what --symbolize opens
+  ASSERT_TRUE(lines) << error;
+  const AddressNamer names(kallsyms, lines.get());
   EXPECT_EQ(names.describe(0xffffffff81000004, false),
             "outer+0x4 (leaf at inl.c:1, inlined by middle at inl.c:2, inlined by outer at inl.c:4)");
   EXPECT_EQ(names.describe(0x1234, true), "0x1234");  // unknown addresses stay numeric
@@ -310,8 +312,8 @@ TEST(FrameParser, FramesInOopsAndStackText) {
 TEST(BuildId, FromKernelNotes) {
   // namesz=4 descsz=4 type=3 "GNU\0" desc
   const char note[] = {4, 0, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0, 'G', 'N', 'U', 0, '\x12', '\x34', '\xab', '\xcd'};
-  EXPECT_EQ(build_id_from_notes(std::string_view(note, sizeof(note))), "1234abcd");
-  EXPECT_EQ(build_id_from_notes(std::string_view(note, 10)), "");
+  EXPECT_EQ(skbtrail::build_id_from_notes(std::string_view(note, sizeof(note))), "1234abcd");
+  EXPECT_EQ(skbtrail::build_id_from_notes(std::string_view(note, 10)), "");
 }
 
 }  // namespace

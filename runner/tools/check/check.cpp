@@ -127,7 +127,7 @@ std::string helper_list(const BytecodeFacts& f) {
 
 // A plan's BPF functions as check reads them back: program types from the
 // plan's probes, functions this kernel never loads left out.
-std::vector<CheckedFunction> checked_functions(const Plan& plan, const CompiledModule& module) {
+std::vector<CheckedFunction> checked_functions(const Plan& plan, const BpfObject& module) {
   std::vector<CheckedFunction> out;
   for (const auto& fn : module.functions) {
     if (plan.never_loaded.contains(fn.name)) continue;
@@ -135,7 +135,7 @@ std::vector<CheckedFunction> checked_functions(const Plan& plan, const CompiledM
     for (const auto& spec : plan.probes)
       for (const auto& choice : spec.choices)
         if (choice.handler == fn.name) type = prog_type_of(choice.kind);
-    out.push_back({fn.name, type, analyze_bytecode(fn.bytes)});
+    out.push_back({fn.name, type, analyze_bytecode(fn.insns)});
   }
   return out;
 }
@@ -146,9 +146,9 @@ int check_plan(const Plan& plan, const KernelFacts& facts, const CompatTarget& t
   CompileRequest request{plan.program, plan.cflags, facts.headers(), plan.source};
   // Helpers follow the kernel checked; struct layouts follow the headers here.
   request.cflags.push_back(fmt::format("-DSKBTRAIL_KERNEL_VERSION={}", facts.version()));
-  CompiledModule module;
+  BpfObject module;
   try {
-    module = compile_module(request);
+    module = compile_program(request);
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("check: {} ({})", e.what(), plan.label));
   }

@@ -177,7 +177,7 @@ int run_doctor(const DoctorOptions& options) {
     const auto start = std::chrono::steady_clock::now();
     try {
       const Plan plan = drop->default_plan(facts);
-      BpfProgram program({plan.program, plan.cflags, choice, plan.source});
+      compile_plan(plan, choice);
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
       row.detail = fmt::format("{:.1f} s in header mode {}", took.count(), choice.mode);
     } catch (const std::exception& e) {

@@ -8,8 +8,7 @@
 #include "runner/common/errors.h"
 #include "runner/data/rules.h"
 #include "runner/kernel/abi.h"
-#include "runner/session/environment.h"
-#include "runner/session/session.h"
+#include "runner/session/run.h"
 #include "runner/tools/drop/drop_reporter.h"
 #include "runner/tools/options.h"
 
@@ -52,15 +51,22 @@ ReporterFactory drop_reporter(const DropOptions& options, const RuleSet& rules) 
   };
 }
 
+// What shapes drop's program, as a user reads it.
+std::string program_options(const DropOptions& o) {
+  return fmt::format("filter {}{}{}", describe(o.filter), o.stack ? ", --stack" : "", o.diag ? ", --diag" : "");
+}
+
 int run_drop(const DropOptions& options) {
   const RuleSet rules = RuleSet::load("drop.rules", options.diag ? options.rule_files : std::vector<std::string>{});
-  SessionSettings settings{&options.run, describe(options.filter), "", options.record};
+  SessionSettings settings{&options.run, describe(options.filter), {}, options.record};
+  settings.banner_note = [](const KernelFacts& facts) {
+    return has_drop_reason(facts.tracepoint_format("skb", "kfree_skb")) ? "" : ", kernel has no drop reasons";
+  };
   if (!options.replay.empty())
     return replay_session("drop", options.replay, options.replay_repeat, settings, drop_reporter(options, rules));
-  const KernelFacts facts = open_environment(options.run.headers, "drop");
-  const Plan plan = drop_plan(facts, options);
-  if (!has_drop_reason(facts.tracepoint_format("skb", "kfree_skb"))) settings.banner_note = ", kernel has no drop reasons";
-  return run_session(plan, facts, settings, drop_reporter(options, rules));
+  return run_tool({"drop", &options.run, program_options(options),
+                   [&](const KernelFacts& facts) { return drop_plan(facts, options); }, settings,
+                   drop_reporter(options, rules)});
 }
 
 class DropTool : public Tool {
@@ -68,6 +74,9 @@ class DropTool : public Tool {
   std::string_view name() const override { return "drop"; }
   std::string_view summary() const override { return "watch packet drops: tuple, drop reason, location, stack"; }
   bool traces() const override { return true; }
+  Plan plan_of(const Command& command, const KernelFacts& facts) const override { return drop_plan(facts, command.get<DropOptions>()); }
+  std::string program_options_of(const Command& command) const override { return program_options(command.get<DropOptions>()); }
+  const RunOptions* run_options_in(const Command& command) const override { return &command.get<DropOptions>().run; }
   Plan default_plan(const KernelFacts& facts) const override { return drop_plan(facts, DropOptions{}); }
   std::vector<Plan> check_plans(const KernelFacts& facts) const override {
     DropOptions diag;
@@ -128,14 +137,16 @@ Plan drop_plan(const KernelFacts& facts, const DropOptions& options) {
   plan.source = resources::expand_program(plan.program);
   plan.perf_tables = {"drop_events"};
   plan.cflags = filter_cflags(options.filter);
+  plan.constants = late_constants(options.filter);
   if (has_drop_reason(facts.tracepoint_format("skb", "kfree_skb"))) plan.cflags.push_back("-DSKBTRAIL_HAVE_DROP_REASON=1");
 
-  ProbeSpec kfree{"kfree_skb", {{ProbeKind::Tracepoint, "skb:kfree_skb", "tracepoint__skb__kfree_skb"}}, true};
+  add_tracepoint_struct(plan, facts, "skb", "kfree_skb", {"skbaddr", "location", "reason"});
+  ProbeSpec kfree{"kfree_skb", {{ProbeKind::Tracepoint, "skb:kfree_skb", "skbtrail_tp_kfree_skb"}}, true};
   // No BPF on tracepoints (before 4.7): kfree_skb itself as a kprobe.
   if (!facts.has_bpf_tracepoints() && facts.has_kprobes()) {
     kfree.choices.push_back({ProbeKind::Kprobe, "kfree_skb", "skbtrail_kprobe_kfree_skb"});
     plan.cflags.push_back("-DSKBTRAIL_KFREE_KPROBE=1");
-    plan.never_loaded.insert("tracepoint__skb__kfree_skb");
+    plan.never_loaded.insert("skbtrail_tp_kfree_skb");
   }
   plan.probes.push_back(kfree);
   std::string label;

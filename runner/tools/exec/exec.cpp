@@ -18,8 +18,7 @@
 
 #include "runner/common/errors.h"
 #include "runner/output/text.h"
-#include "runner/session/environment.h"
-#include "runner/session/session.h"
+#include "runner/session/run.h"
 #include "runner/tools/exec/exec_record.h"
 #include "runner/tools/options.h"
 
@@ -186,11 +185,10 @@ lines come from trace_pipe; BPF_PERF_OUTPUT samples are printed in hex.
 int run_exec(const ExecOptions& options) {
   const std::string source = read_program_file(options.file, "exec");
   const Plan plan = exec_plan(source, options.file.filename().string(), options.cflags);
-  const KernelFacts facts = open_environment(options.run.headers, "exec");
   const bool trace_printk = uses_trace_printk(source);
-  return run_session(plan, facts, {&options.run, "", "", ""}, [&](const SessionContext&) {
-    return std::make_unique<ExecReporter>(plan, trace_printk);
-  });
+  return run_tool({"exec", &options.run, options.file.string(), [&](const KernelFacts&) { return plan; },
+                   {&options.run, "", {}, ""},
+                   [&](const SessionContext&) { return std::make_unique<ExecReporter>(plan, trace_printk); }});
 }
 
 class ExecTool : public Tool {

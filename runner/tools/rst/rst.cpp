@@ -9,8 +9,7 @@
 #include "runner/common/errors.h"
 #include "runner/data/rules.h"
 #include "runner/kernel/abi.h"
-#include "runner/session/environment.h"
-#include "runner/session/session.h"
+#include "runner/session/run.h"
 #include "runner/tools/options.h"
 #include "runner/tools/rst/rst_reporter.h"
 
@@ -32,7 +31,7 @@ std::vector<ProbeSpec> rst_sources() {
       {"tcp_send_active_reset", {{ProbeKind::Kprobe, "tcp_send_active_reset", "skbtrail_tcp_send_active_reset"}}, false},
       {"tcp_reset",
        {{ProbeKind::Kprobe, "tcp_reset", "skbtrail_tcp_reset"},
-        {ProbeKind::Tracepoint, "tcp:tcp_receive_reset", "tracepoint__tcp__tcp_receive_reset"}},
+        {ProbeKind::Tracepoint, "tcp:tcp_receive_reset", "skbtrail_tp_tcp_receive_reset"}},
        false},
       // nf_send_reset lives in the nf_reject_ipv4 module: when it is not
       // loaded the attach layer reports it missing and the rest runs.
@@ -52,9 +51,9 @@ ReporterFactory rst_reporter(const RstOptions& options, const RuleSet& rules) {
 
 int run_rst(const RstOptions& options) {
   const RuleSet rules = RuleSet::load("rst.rules", options.rule_files);
-  const KernelFacts facts = open_environment(options.run.headers, "rst");
-  const Plan plan = rst_plan(facts, options);
-  return run_session(plan, facts, {&options.run, describe(options.filter), "", ""}, rst_reporter(options, rules));
+  return run_tool({"rst", &options.run, fmt::format("filter {}", describe(options.filter)),
+                   [&](const KernelFacts& facts) { return rst_plan(facts, options); },
+                   {&options.run, describe(options.filter), {}, ""}, rst_reporter(options, rules)});
 }
 
 class RstTool : public Tool {
@@ -64,6 +63,9 @@ class RstTool : public Tool {
     return "every TCP RST sent or received, with its cause, evidence and advice";
   }
   bool traces() const override { return true; }
+  Plan plan_of(const Command& command, const KernelFacts& facts) const override { return rst_plan(facts, command.get<RstOptions>()); }
+  std::string program_options_of(const Command& command) const override { return fmt::format("filter {}", describe(command.get<RstOptions>().filter)); }
+  const RunOptions* run_options_in(const Command& command) const override { return &command.get<RstOptions>().run; }
   Plan default_plan(const KernelFacts& facts) const override { return rst_plan(facts, RstOptions{}); }
   std::vector<Plan> check_plans(const KernelFacts& facts) const override { return {rst_plan(facts, RstOptions{})}; }
 
@@ -133,6 +135,7 @@ Plan rst_plan(const KernelFacts& facts, const RstOptions& options) {
 
   auto& flags = plan.cflags;
   flags = filter_cflags(options.filter);
+  plan.constants = late_constants(options.filter);
   // Without stack maps (< 4.6) the BPF side records the kprobe's caller instead.
   if (facts.has_stack_maps()) {
     flags.push_back(fmt::format("-DSKBTRAIL_STACK_ENTRIES={}", kStackEntries));
@@ -146,9 +149,13 @@ Plan rst_plan(const KernelFacts& facts, const RstOptions& options) {
     const auto* format = facts.tracepoint_format("tcp", "tcp_send_reset");
     if (format && format->field("reason")) flags.push_back("-DSKBTRAIL_TP_SEND_RESET_REASON=1");
     plan.probes.push_back(
-        {"tcp:tcp_send_reset", {{ProbeKind::Tracepoint, "tcp:tcp_send_reset", "tracepoint__tcp__tcp_send_reset"}}, false});
+        {"tcp:tcp_send_reset", {{ProbeKind::Tracepoint, "tcp:tcp_send_reset", "skbtrail_tp_tcp_send_reset"}}, false});
+    add_tracepoint_struct(plan, facts, "tcp", "tcp_send_reset", {"skbaddr", "skaddr", "reason"});
   }
-  if (tp_receive) flags.push_back("-DSKBTRAIL_WANT_TP_RECEIVE_RESET=1");
+  if (tp_receive) {
+    flags.push_back("-DSKBTRAIL_WANT_TP_RECEIVE_RESET=1");
+    add_tracepoint_struct(plan, facts, "tcp", "tcp_receive_reset", {"skaddr"});
+  }
   if (want_conntrack) {
     // Not a RST source: evidence for the ones answering conntrack-INVALID segments.
     flags.push_back("-DSKBTRAIL_CT_INVALID=1");

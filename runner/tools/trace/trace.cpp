@@ -8,12 +8,12 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "resources/bundled.h"
 #include "runner/common/errors.h"
 #include "runner/kernel/abi.h"
-#include "runner/session/environment.h"
-#include "runner/session/session.h"
+#include "runner/session/run.h"
 #include "runner/tools/options.h"
 #include "runner/tools/trace/trace_reporter.h"
 
@@ -27,8 +27,9 @@ std::string trace_handlers(const TracePlan& plan) {
       if (hop.spec.name == "tp:skb:kfree_skb") continue;  // in trace.bpf.c, it needs the reason fields
       const char* kind = hop.spec.name == "tp:skb:consume_skb" ? "SKBTRAIL_TRACE_FREE" : "SKBTRAIL_TRACE_HOP";
       fmt::format_to(std::back_inserter(out),
-                     "TRACEPOINT_PROBE({}, {}) {{ return skbtrail_trace_skb(args, (struct sk_buff *)args->{}, {}, {}); }}\n",
-                     hop.spec.category(), hop.spec.event(), hop.spec.skb_field, id, kind);
+                     "int skbtrail_tp_{0}(struct skbtrail_tp_{1}_{2} *args) {{ return skbtrail_trace_skb(args, (struct "
+                     "sk_buff *)args->{3}, {0}, {4}); }}\n",
+                     id, hop.spec.category(), hop.spec.event(), hop.spec.skb_field, kind);
     } else if (hop.special_nf || hop.special_ipt) {
       fmt::format_to(std::back_inserter(out),
                      "int skbtrail_hop_{0}(struct pt_regs *ctx) {{ return {1}(ctx, {0}); }}\n"
@@ -57,10 +58,9 @@ std::vector<ProbeSpec> trace_probe_specs(const TracePlan& plan) {
   for (const auto& hop : plan.hops) {
     if (hop.spec.tracepoint) {
       const std::string target = hop.spec.category() + ":" + hop.spec.event();
-      specs.push_back({hop.spec.name,
-                       {{ProbeKind::Tracepoint, target,
-                         fmt::format("tracepoint__{}__{}", hop.spec.category(), hop.spec.event())}},
-                       false});
+      const std::string handler =
+          hop.spec.name == "tp:skb:kfree_skb" ? "skbtrail_tp_kfree_skb" : fmt::format("skbtrail_tp_{}", hop.id);
+      specs.push_back({hop.spec.name, {{ProbeKind::Tracepoint, target, handler}}, false});
       continue;
     }
     specs.push_back(
@@ -102,6 +102,21 @@ reason (5.17+) and location. Functions missing on this kernel are named once
 at start and skipped; without kprobes, tracepoint hops stand in.
 )";
 
+// What shapes trace's program, as a user reads it.
+std::string program_options(const TraceOptions& o) {
+  std::string text = fmt::format("filter {}", describe(o.filter));
+  if (o.icmp_id) text += fmt::format(", --icmpid {}", *o.icmp_id);
+  if (!o.hops.only.empty()) text += fmt::format(", --probes {}", fmt::join(o.hops.only, ","));
+  if (!o.probes_file.empty()) text += ", --probes @" + o.probes_file;
+  for (const auto& added : o.hops.added) text += ", --add-probe " + added.name;
+  if (!o.hops.exclude.empty()) text += fmt::format(", --exclude {}", fmt::join(o.hops.exclude, ","));
+  if (o.hops.iptables) text += ", --iptable";
+  if (o.keep) text += ", --keep";
+  if (o.callstack) text += ", --callstack";
+  if (o.dropstack) text += ", --dropstack";
+  return text;
+}
+
 int run_trace(const TraceOptions& options) {
   const std::vector<HopSpec> list = trace_probe_list(options);
   if (options.list_probes) {
@@ -109,15 +124,18 @@ int run_trace(const TraceOptions& options) {
       std::printf("%-26s %-10s %s\n", hop.name.c_str(), hop.layer.c_str(), hop.description.c_str());
     return 0;
   }
-  const KernelFacts facts = open_environment(options.run.headers, "trace");
-  const TracePlan hops = plan_trace(list, options.hops, facts);
-  const Plan plan = trace_plan(facts, options, hops);
-  return run_session(plan, facts, {&options.run, describe(options.filter), "", ""}, [&](const SessionContext& c) {
-    ValueNames reasons;
-    if (const auto* format = c.facts.tracepoint_format("skb", "kfree_skb"))
-      if (const auto* table = format->symbolic_for("reason")) reasons = ValueNames(*table);
-    return std::make_unique<TraceReporter>(hops, c.names, reasons, options);
-  });
+  TracePlan hops;  // of the facts the plan was made with (a bundle's, or this kernel's)
+  auto plan = [&](const KernelFacts& facts) {
+    hops = plan_trace(list, options.hops, facts);
+    return trace_plan(facts, options, hops);
+  };
+  return run_tool({"trace", &options.run, program_options(options), plan,
+                   {&options.run, describe(options.filter), {}, ""}, [&](const SessionContext& c) {
+                     ValueNames reasons;
+                     if (const auto* format = c.facts.tracepoint_format("skb", "kfree_skb"))
+                       if (const auto* table = format->symbolic_for("reason")) reasons = ValueNames(*table);
+                     return std::make_unique<TraceReporter>(hops, c.names, reasons, options);
+                   }});
 }
 
 class TraceTool : public Tool {
@@ -125,6 +143,14 @@ class TraceTool : public Tool {
   std::string_view name() const override { return "trace"; }
   std::string_view summary() const override { return "the path of matching packets through the stack, hop by hop"; }
   bool traces() const override { return true; }
+  Plan plan_of(const Command& command, const KernelFacts& facts) const override {
+    const auto& options = command.get<TraceOptions>();
+    return trace_plan(facts, options, plan_trace(trace_probe_list(options), options.hops, facts));
+  }
+  std::string program_options_of(const Command& command) const override {
+    return program_options(command.get<TraceOptions>());
+  }
+  const RunOptions* run_options_in(const Command& command) const override { return &command.get<TraceOptions>().run; }
   Plan default_plan(const KernelFacts& facts) const override {
     const TraceOptions options;
     return trace_plan(facts, options, plan_trace(trace_probe_list(options), options.hops, facts));
@@ -214,9 +240,16 @@ Plan trace_plan(const KernelFacts& facts, const TraceOptions& options, const Tra
   plan.perf_tables = {"trace_events"};
   plan.probes = trace_probe_specs(hops);
   plan.limits = hops.missing;
+  for (const auto& hop : hops.hops) {
+    if (!hop.spec.tracepoint) continue;
+    std::vector<std::string> fields = {hop.spec.skb_field};
+    if (hop.spec.name == "tp:skb:kfree_skb") fields = {"skbaddr", "location", "reason"};
+    add_tracepoint_struct(plan, facts, hop.spec.category(), hop.spec.event(), fields);
+  }
   std::string label;
   auto& flags = plan.cflags;
   flags = filter_cflags(options.filter);
+  plan.constants = late_constants(options.filter);
   if (options.icmp_id) flags.push_back(fmt::format("-DSKBTRAIL_F_ICMPID={}", htons(*options.icmp_id)));
   if (options.keep) {
     flags.push_back("-DSKBTRAIL_KEEP=1");
