@@ -2,7 +2,10 @@
 # Installs everything skbtrail needs to build, test and run its VM scenarios.
 # Idempotent: packages already present are skipped, so a second run is quick.
 #   tools/setup.sh           build + runtime + test dependencies
-#   tools/setup.sh --vm      also the test VM (qemu, Debian kernel + headers)
+#   tools/setup.sh --vm      also the test VM (qemu, Debian kernel + headers),
+#                            and Debian's 5.10 and 6.12 kernels unpacked into
+#                            ${SKBTRAIL_KERNEL_CACHE:-/var/cache/skbtrail-kernels}
+#                            for tools/vm --kernel (downloaded, never installed)
 set -euo pipefail
 
 want_vm=0
@@ -29,7 +32,7 @@ packages=(
 if [ "$want_vm" -eq 1 ]; then
   packages+=(
     qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
-    hping3 iperf3 sockperf bpftrace cpio kmod
+    hping3 iperf3 sockperf bpftrace cpio kmod file xz-utils
   )
 fi
 
@@ -40,11 +43,19 @@ done
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "setup.sh: all ${#packages[@]} packages already installed"
-  exit 0
+else
+  echo "setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "setup.sh: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The VM's other kernels: quick when already fetched (no network then). A
+# failed fetch fails setup; the script has said why on stderr.
+if [ "$want_vm" -eq 1 ]; then
+  for suite in bullseye trixie; do
+    dir=$("$(dirname "$0")/fetch-debian-kernel.sh" "$suite") || exit $?
+    echo "setup.sh: Debian $suite kernel in $dir"
+  done
+fi
 echo "setup.sh: done"
