@@ -3,20 +3,19 @@
  * The runner puts the tracepoint's struct ahead of this text.
  *
  * Runner -D flags besides the filter ones (see skbtrail_skb.bpf.h):
- *   SKBTRAIL_HAVE_DROP_REASON  the tracepoint has a `reason` field
+ *   SKBTRAIL_HAVE_DROP_REASON  the tracepoint has a `reason` field (see
+ *                              skbtrail_abi.bpf.h for the ABI flags)
  *   SKBTRAIL_WANT_STACK        capture kernel stacks into drop_stacks
  *   SKBTRAIL_STACK_ENTRIES     size of the stack map
  *   SKBTRAIL_NF_CONTEXT        also kprobe nf_hook_slow, so a netfilter drop
  *                              names its hook (--diag on kernels with kprobes)
- *   SKBTRAIL_NF_ARGS_LEGACY    nf_hook_slow(pf, hook, skb, ...), before 4.1
  *   SKBTRAIL_KFREE_KPROBE      also a kprobe handler for kfree_skb, for
  *                              kernels before 4.7 (no BPF on tracepoints)
  */
-#include "skbtrail_skb.bpf.h"
-
-#if defined(SKBTRAIL_NF_CONTEXT) && !defined(SKBTRAIL_BTF)
-#include <linux/netfilter.h>
+#ifdef SKBTRAIL_NF_CONTEXT
+#define SKBTRAIL_WANT_NF_HOOK_ARGS 1
 #endif
+#include "skbtrail_skb.bpf.h"
 
 BPF_PERF_OUTPUT(drop_events);
 #ifdef SKBTRAIL_NF_CONTEXT
@@ -29,17 +28,10 @@ struct skbtrail_nf_context {
 BPF_HASH(nf_running, __u32, struct skbtrail_nf_context, 1024);
 
 int skbtrail_nf_hook_slow_enter(struct pt_regs *ctx) {
+  struct skbtrail_nf_hook_args args = skbtrail_nf_hook_slow_args(ctx);
   struct skbtrail_nf_context nf = {};
-#ifdef SKBTRAIL_NF_ARGS_LEGACY /* before 4.1: nf_hook_slow(pf, hook, skb, in, out, okfn, thresh) */
-  nf.pf = (__u8)PT_REGS_PARM1(ctx);
-  nf.hook = (__u8)PT_REGS_PARM2(ctx);
-#else /* nf_hook_slow(skb, state, ...) */
-  struct nf_hook_state *state = (struct nf_hook_state *)PT_REGS_PARM2(ctx);
-  __typeof__(state->hook) hook = 0;
-  SKBTRAIL_READ(nf.pf, &state->pf);
-  SKBTRAIL_READ(hook, &state->hook);
-  nf.hook = (__u8)hook;
-#endif
+  nf.pf = args.pf;
+  nf.hook = args.hook;
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
   nf_running.update(&tid, &nf);
   return 0;

@@ -5,12 +5,15 @@
  *   SKBTRAIL_RST_REASON_ARG   tcp_v{4,6}_send_reset / tcp_send_active_reset take
  *                             an enum sk_rst_reason as argument 3 (6.10+)
  *   SKBTRAIL_NF_RESET_SKB_ARG, SKBTRAIL_NF_RESET_HOOK_ARG  which arguments of
- *                             nf_send_reset{,6} are the skb and the hook
+ *                             nf_send_reset are the skb and the hook
+ *   SKBTRAIL_NF_RESET6_SKB_ARG, SKBTRAIL_NF_RESET6_HOOK_ARG  the same for
+ *                             nf_send_reset6 (they differ on RHEL 7)
  *   SKBTRAIL_WANT_TP_SEND_RESET, SKBTRAIL_WANT_TP_RECEIVE_RESET  the tracepoint
  *                             fallbacks are compiled in
  *   SKBTRAIL_TP_SEND_RESET_REASON  tcp:tcp_send_reset has a reason field
  *   SKBTRAIL_STACK_ENTRIES    size of the stack map; without it (kernels before
- *                             4.6) kprobe sources record their caller only
+ *                             4.6) the caller kprobe sources record is all
+ *   SKBTRAIL_HAVE_LRU_HASH    LRU hash maps exist (4.10+, RHEL 7)
  *   SKBTRAIL_CT_INVALID       also kprobe nf_ct_l4proto_log_invalid, so a RST
  *                             answering a conntrack-INVALID segment carries
  *                             the entry (and its NAT) the segment lost
@@ -34,14 +37,11 @@ BPF_PERF_OUTPUT(rst_events);
 BPF_STACK_TRACE(rst_stacks, SKBTRAIL_STACK_ENTRIES);
 #endif
 
-#define SKBTRAIL_PARM_(n, ctx) PT_REGS_PARM##n(ctx)
-#define SKBTRAIL_PARM(n, ctx) SKBTRAIL_PARM_(n, ctx)
-
 #ifdef SKBTRAIL_CT_INVALID
 /* Segments conntrack called INVALID, by skb address, until the RST that
  * answers them (or LRU eviction: most INVALID segments get no RST). Before
  * 4.10 there is no LRU map: a plain hash that, once full, records no more. */
-#if SKBTRAIL_KERNEL_VERSION >= KERNEL_VERSION(4, 10, 0)
+#ifdef SKBTRAIL_HAVE_LRU_HASH
 BPF_TABLE("lru_hash", __u64, struct skbtrail_ct_invalid, ct_invalid, 1024);
 #else
 BPF_TABLE("hash", __u64, struct skbtrail_ct_invalid, ct_invalid, 1024);
@@ -73,10 +73,10 @@ int skbtrail_ct_log_invalid(struct pt_regs *ctx) {
   SKBTRAIL_READ(l3num, &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.src.l3num);
   info.family = (__u8)l3num;
   info.valid = 1;
-  const char *fmt = (const char *)SKBTRAIL_PARM(SKBTRAIL_CT_LOG_FMT_ARG, ctx);
+  const char *fmt = SKBTRAIL_CT_LOG_FMT(ctx);
   char head[4] = {};
   SKBTRAIL_READ(head, fmt);
-  const void *first = (const void *)SKBTRAIL_PARM(SKBTRAIL_CT_LOG_ARGS_ARG, ctx);
+  const void *first = SKBTRAIL_CT_LOG_FIRST_ARG(ctx);
   if (head[0] == '%' && head[1] == 'p' && head[2] == 'V' && head[3] == 0) {
     const char *words = 0;
     SKBTRAIL_READ(words, first); /* struct va_format: fmt comes first */
@@ -130,20 +130,15 @@ static __always_inline void skbtrail_read_sock(struct sock *sk, struct skbtrail_
   }
 }
 
-static __always_inline __u32 skbtrail_sock_netns(struct sock *sk) {
-#if defined(CONFIG_NET_NS)
-  struct net *net = 0;
-  __u32 inum = 0;
-  SKBTRAIL_READ(net, &sk->__sk_common.skc_net.net);
-  if (net) SKBTRAIL_READ(inum, &net->ns.inum);
-  return inum;
-#else
-  return 0;
-#endif
-}
+/* Whether a source is a kprobe (ctx is its pt_regs) or a tracepoint; from
+ * the constant the handler passes, so each handler keeps only its branch (a
+ * tracepoint program that merely could read pt_regs is refused at attach:
+ * its context is smaller). */
+#define SKBTRAIL_RST_FROM_KPROBE(source) \
+  ((source) != SKBTRAIL_RST_TP_SEND_RESET && (source) != SKBTRAIL_RST_TP_RECEIVE_RESET)
 
 /* Common tail (the packet filter ran already): context filters, stack, output. */
-static __always_inline int skbtrail_rst_submit(void *ctx, struct skbtrail_rst_event *ev) {
+static __always_inline int skbtrail_rst_submit(void *ctx, struct skbtrail_rst_event *ev, int from_kprobe) {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   ev->pid = pid_tgid >> 32;
   if (!skbtrail_context_matches(ev->pid, ev->netns)) return 0;
@@ -151,10 +146,11 @@ static __always_inline int skbtrail_rst_submit(void *ctx, struct skbtrail_rst_ev
 #ifdef SKBTRAIL_STACK_ENTRIES
   ev->stack_id = rst_stacks.get_stackid(ctx, 0);
 #else
-  /* Only kprobe sources exist on such kernels: ctx is their pt_regs. */
   ev->stack_id = -1;
-  ev->caller_ip = skbtrail_kprobe_caller((struct pt_regs *)ctx);
 #endif
+  /* Kprobe sources (ctx is their pt_regs) also record their caller: it is
+   * all there is without stack maps, and frame-pointer stacks skip it. */
+  if (from_kprobe) ev->caller_ip = skbtrail_kprobe_caller((struct pt_regs *)ctx);
   bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
   rst_events.perf_submit(ctx, ev, sizeof(*ev));
   return 0;
@@ -191,7 +187,7 @@ static __always_inline int skbtrail_rst_for_segment(void *ctx, __u8 source, stru
     ct_invalid.delete(&key);
   }
 #endif
-  return skbtrail_rst_submit(ctx, &ev);
+  return skbtrail_rst_submit(ctx, &ev, SKBTRAIL_RST_FROM_KPROBE(source));
 }
 
 /* A RST decided by a socket (abort) or received on it. */
@@ -216,14 +212,8 @@ static __always_inline int skbtrail_rst_for_sock(void *ctx, __u8 source, struct 
   }
   if (!skbtrail_ifname_matches(ev.ifname)) return 0;
   ev.netns = skbtrail_sock_netns(sk);
-  return skbtrail_rst_submit(ctx, &ev);
+  return skbtrail_rst_submit(ctx, &ev, SKBTRAIL_RST_FROM_KPROBE(source));
 }
-
-#ifdef SKBTRAIL_RST_REASON_ARG
-#define SKBTRAIL_RST_REASON(ctx) ((__u32)PT_REGS_PARM3(ctx)), 1
-#else
-#define SKBTRAIL_RST_REASON(ctx) 0, 0
-#endif
 
 int skbtrail_tcp_v4_send_reset(struct pt_regs *ctx) {
   return skbtrail_rst_for_segment(ctx, SKBTRAIL_RST_TCP_V4_SEND_RESET, (struct sock *)PT_REGS_PARM1(ctx),
@@ -237,20 +227,21 @@ int skbtrail_tcp_v6_send_reset(struct pt_regs *ctx) {
 
 int skbtrail_tcp_send_active_reset(struct pt_regs *ctx) {
   return skbtrail_rst_for_sock(ctx, SKBTRAIL_RST_ACTIVE_RESET, (struct sock *)PT_REGS_PARM1(ctx),
-                               SKBTRAIL_RST_REASON(ctx));
+                               SKBTRAIL_ACTIVE_RESET_REASON(ctx));
 }
 
 #ifdef SKBTRAIL_NF_RESET_SKB_ARG
 int skbtrail_nf_send_reset(struct pt_regs *ctx) {
-  return skbtrail_rst_for_segment(ctx, SKBTRAIL_RST_NF_SEND_RESET, 0,
-                                  (struct sk_buff *)SKBTRAIL_PARM(SKBTRAIL_NF_RESET_SKB_ARG, ctx), 0, 0,
-                                  (__u8)SKBTRAIL_PARM(SKBTRAIL_NF_RESET_HOOK_ARG, ctx));
+  return skbtrail_rst_for_segment(ctx, SKBTRAIL_RST_NF_SEND_RESET, 0, SKBTRAIL_NF_RESET_SKB(ctx), 0, 0,
+                                  SKBTRAIL_NF_RESET_HOOK(ctx));
 }
 
+#endif
+
+#ifdef SKBTRAIL_NF_RESET6_SKB_ARG
 int skbtrail_nf_send_reset6(struct pt_regs *ctx) {
-  return skbtrail_rst_for_segment(ctx, SKBTRAIL_RST_NF_SEND_RESET6, 0,
-                                  (struct sk_buff *)SKBTRAIL_PARM(SKBTRAIL_NF_RESET_SKB_ARG, ctx), 0, 0,
-                                  (__u8)SKBTRAIL_PARM(SKBTRAIL_NF_RESET_HOOK_ARG, ctx));
+  return skbtrail_rst_for_segment(ctx, SKBTRAIL_RST_NF_SEND_RESET6, 0, SKBTRAIL_NF_RESET6_SKB(ctx), 0, 0,
+                                  SKBTRAIL_NF_RESET6_HOOK(ctx));
 }
 #endif
 

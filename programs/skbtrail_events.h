@@ -141,7 +141,7 @@ struct skbtrail_rst_event {
   __u64 ts_ns;
   __u64 skbaddr; /* the segment answered, 0 for socket resets */
   __u64 skaddr;  /* 0: no socket (e.g. nothing listens) */
-  __u64 caller_ip; /* kernels without stack maps (< 4.6): the source's caller */
+  __u64 caller_ip; /* kprobe sources: the return address at entry (the caller) */
   __u32 pid;
   __u32 netns;
   __s32 stack_id;

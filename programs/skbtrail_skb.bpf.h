@@ -16,6 +16,19 @@
 #define SKBTRAIL_SKB_BPF_H
 
 #ifndef SKBTRAIL_BTF
+/* Kernels newer than the uapi bpf.h BCC force-includes (it hides the tree's)
+ * size BPF types that copy lacks: declared here as that kernel's uapi has
+ * them (runner/kernel/abi.cpp, bcc_uapi_cflags). */
+#ifdef SKBTRAIL_DECLARE_BPF_RB
+struct bpf_rb_root { __u64 __opaque[2]; } __attribute__((aligned(8)));
+struct bpf_rb_node { __u64 __opaque[4]; } __attribute__((aligned(8)));
+#endif
+#ifdef SKBTRAIL_DECLARE_BPF_REFCOUNT
+struct bpf_refcount { __u32 __opaque[1]; } __attribute__((aligned(4)));
+#endif
+#ifdef SKBTRAIL_DECLARE_BPF_WQ
+struct bpf_wq { __u64 __opaque[2]; } __attribute__((aligned(8)));
+#endif
 #include <linux/skbuff.h>
 #include <linux/netdevice.h>
 #include <net/sock.h>
@@ -40,29 +53,7 @@
 #define SKBTRAIL_IPPROTO_ICMPV6 58
 #define SKBTRAIL_HEADER_UNSET 0xffff
 
-/* Two versions: the kernel the program will run on decides which helpers
- * exist (SKBTRAIL_KERNEL_VERSION); the headers' LINUX_VERSION_CODE decides
- * struct layouts. They are the same kernel except under `skbtrail check`,
- * which compiles against this host's headers for another kernel's helpers. */
-#ifndef SKBTRAIL_KERNEL_VERSION
-#define SKBTRAIL_KERNEL_VERSION LINUX_VERSION_CODE
-#endif
-
-/* bpf_probe_read_kernel() exists from 5.5; older kernels only have the
- * untyped bpf_probe_read(). */
-#if SKBTRAIL_KERNEL_VERSION >= KERNEL_VERSION(5, 5, 0)
-#define SKBTRAIL_READ_BYTES(dst, size, src) bpf_probe_read_kernel((dst), (size), (src))
-#define SKBTRAIL_READ(dst, src) bpf_probe_read_kernel(&(dst), sizeof(dst), (src))
-#define SKBTRAIL_READ_STR(dst, size, src) bpf_probe_read_kernel_str((dst), (size), (src))
-#else
-#define SKBTRAIL_READ_BYTES(dst, size, src) bpf_probe_read((dst), (size), (src))
-#define SKBTRAIL_READ(dst, src) bpf_probe_read(&(dst), sizeof(dst), (src))
-#if SKBTRAIL_KERNEL_VERSION >= KERNEL_VERSION(4, 11, 0)
-#define SKBTRAIL_READ_STR(dst, size, src) bpf_probe_read_str((dst), (size), (src))
-#else /* device names are NUL-padded to IFNAMSIZ, a plain read is enough */
-#define SKBTRAIL_READ_STR(dst, size, src) bpf_probe_read((dst), (size), (src))
-#endif
-#endif
+#include "skbtrail_abi.bpf.h"
 
 /* Our own wire layouts, so parsing never depends on how a kernel's headers
  * spell bitfields. */
@@ -204,47 +195,12 @@ static __always_inline int skbtrail_read_packet(struct sk_buff *skb, struct skbt
   return 1;
 }
 
-/* Inode number of the skb's network namespace: from its device, else its
- * socket. 0 when neither is known. */
-static __always_inline __u32 skbtrail_skb_netns(struct sk_buff *skb) {
-#if defined(CONFIG_NET_NS)
-  struct net_device *dev = 0;
-  struct net *net = 0;
-  SKBTRAIL_READ(dev, &skb->dev);
-  if (dev) {
-    SKBTRAIL_READ(net, &dev->nd_net.net);
-  } else {
-    struct sock *sk = 0;
-    SKBTRAIL_READ(sk, &skb->sk);
-    if (sk) SKBTRAIL_READ(net, &sk->__sk_common.skc_net.net);
-  }
-  if (!net) return 0;
-  __u32 inum = 0;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(3, 19, 0)
-  SKBTRAIL_READ(inum, &net->ns.inum);
-#else
-  SKBTRAIL_READ(inum, &net->proc_inum);
-#endif
-  return inum;
-#else
-  return 0;
-#endif
-}
-
 static __always_inline void skbtrail_skb_device(struct sk_buff *skb, __u32 *ifindex, char *ifname) {
   struct net_device *dev = 0;
   SKBTRAIL_READ(dev, &skb->dev);
   if (!dev) return;
   SKBTRAIL_READ(*ifindex, &dev->ifindex);
   SKBTRAIL_READ_STR(ifname, SKBTRAIL_IFNAMSIZ, dev->name);
-}
-
-/* At a kprobe on a function's first instruction the return address is at the
- * top of the stack: the caller, without a stack map (those need 4.6). */
-static __always_inline __u64 skbtrail_kprobe_caller(struct pt_regs *ctx) {
-  __u64 ret = 0;
-  SKBTRAIL_READ(ret, (void *)PT_REGS_SP(ctx));
-  return ret;
 }
 
 #define SKBTRAIL_ADDR_EQ(a, F) \

@@ -9,21 +9,19 @@
  *   SKBTRAIL_KEEP            follow a matched skb by address until it is freed
  *   SKBTRAIL_STACKS          capture stacks (SKBTRAIL_STACK_ALL: every event,
  *                            else drops only)
- *   SKBTRAIL_HAVE_DROP_REASON  skb:kfree_skb has `reason`
- *   SKBTRAIL_IPT_ARGS_PRIV   ipt_do_table(priv, skb, state)      (5.16+)
- *   SKBTRAIL_IPT_ARGS_STATE  ipt_do_table(skb, state, table)     (4.4-5.15)
- *   SKBTRAIL_IPT_ARGS_HOOK_STATE  ipt_do_table(skb, hook, state, table) (4.1-4.3)
- *                            none: ipt_do_table(skb, hook, in, out, table)
- *   SKBTRAIL_NF_ARGS_LEGACY  nf_hook_slow(pf, hook, skb, ...)     (before 4.1)
+ *   SKBTRAIL_HAVE_DROP_REASON  skb:kfree_skb has `reason` (the argument
+ *                            layouts of nf_hook_slow and ipt_do_table: see
+ *                            skbtrail_abi.bpf.h)
  *   SKBTRAIL_HOP_KFREE_SKB   hop id of skb:kfree_skb, when it is traced
  *   SKBTRAIL_WANT_NF, SKBTRAIL_WANT_IPT  nf_hook_slow / ipt_do_table are traced
  */
-#include "skbtrail_skb.bpf.h"
-
-#if !defined(SKBTRAIL_BTF) && (defined(SKBTRAIL_WANT_NF) || defined(SKBTRAIL_WANT_IPT))
-#include <linux/netfilter.h>
-#include <linux/netfilter/x_tables.h>
+#ifdef SKBTRAIL_WANT_NF
+#define SKBTRAIL_WANT_NF_HOOK_ARGS 1
 #endif
+#ifdef SKBTRAIL_WANT_IPT
+#define SKBTRAIL_WANT_IPT_ARGS 1
+#endif
+#include "skbtrail_skb.bpf.h"
 
 BPF_PERF_OUTPUT(trace_events);
 #ifdef SKBTRAIL_STACKS
@@ -74,12 +72,7 @@ static __always_inline int skbtrail_trace_fill(struct sk_buff *skb, struct skbtr
   ev->skbaddr = key;
   ev->kind = kind;
   ev->stack_id = -1;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 1, 0)
-  /* pkt_type is a 3-bit field right after the __pkt_type_offset marker. */
-  __u8 type_byte = 0;
-  SKBTRAIL_READ(type_byte, (unsigned char *)skb + __builtin_offsetof(struct sk_buff, __pkt_type_offset));
-  ev->pkt_type = type_byte & 7;
-#endif
+  ev->pkt_type = skbtrail_skb_pkt_type(skb);
   unsigned char *head = 0;
   __typeof__(skb->mac_header) mac = 0;
   SKBTRAIL_READ(head, &skb->head);
@@ -125,13 +118,27 @@ static __always_inline int skbtrail_nf_entry(struct sk_buff *skb, __u16 probe_id
   return 0;
 }
 
+/* The return half: the entry's event with the verdict. Before 4.11 helpers
+ * take only stack memory, so the map value is copied out first (the 4.9
+ * verifier rejects perf_submit of a map value with "R4 type=map_value
+ * expected=fp"). */
+static __always_inline int skbtrail_pending_submit(struct pt_regs *ctx, struct skbtrail_trace_event *pending) {
+  pending->verdict = (__s32)PT_REGS_RC(ctx);
+  pending->ts_ns = bpf_ktime_get_ns();
+#ifdef SKBTRAIL_MAP_VALUES_TO_STACK
+  struct skbtrail_trace_event ev = *pending;
+  trace_events.perf_submit(ctx, &ev, sizeof(ev));
+#else
+  trace_events.perf_submit(ctx, pending, sizeof(*pending));
+#endif
+  return 0;
+}
+
 static __always_inline int skbtrail_nf_return(struct pt_regs *ctx) {
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
   struct skbtrail_trace_event *ev = nf_pending.lookup(&tid);
   if (!ev) return 0;
-  ev->verdict = (__s32)PT_REGS_RC(ctx);
-  ev->ts_ns = bpf_ktime_get_ns();
-  trace_events.perf_submit(ctx, ev, sizeof(*ev));
+  skbtrail_pending_submit(ctx, ev);
   nf_pending.delete(&tid);
   return 0;
 }
@@ -140,65 +147,25 @@ static __always_inline int skbtrail_ipt_return(struct pt_regs *ctx) {
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
   struct skbtrail_trace_event *ev = ipt_pending.lookup(&tid);
   if (!ev) return 0;
-  ev->verdict = (__s32)PT_REGS_RC(ctx);
-  ev->ts_ns = bpf_ktime_get_ns();
-  trace_events.perf_submit(ctx, ev, sizeof(*ev));
+  skbtrail_pending_submit(ctx, ev);
   ipt_pending.delete(&tid);
   return 0;
 }
 
 #ifdef SKBTRAIL_WANT_NF
 static __always_inline int skbtrail_nf_hook_slow_entry(struct pt_regs *ctx, __u16 probe_id) {
-#ifdef SKBTRAIL_NF_ARGS_LEGACY /* before 4.1: nf_hook_slow(pf, hook, skb, in, out, okfn, thresh) */
-  return skbtrail_nf_entry((struct sk_buff *)PT_REGS_PARM3(ctx), probe_id, SKBTRAIL_TRACE_NF,
-                           (__u8)PT_REGS_PARM1(ctx), (__u8)PT_REGS_PARM2(ctx), 0);
-#else
-  struct sk_buff *skb = (struct sk_buff *)PT_REGS_PARM1(ctx);
-  struct nf_hook_state *state = (struct nf_hook_state *)PT_REGS_PARM2(ctx);
-  __u8 pf = 0;
-  __typeof__(state->hook) hook = 0;
-  SKBTRAIL_READ(pf, &state->pf);
-  SKBTRAIL_READ(hook, &state->hook);
-  return skbtrail_nf_entry(skb, probe_id, SKBTRAIL_TRACE_NF, pf, (__u8)hook, 0);
-#endif
+  struct skbtrail_nf_hook_args a = skbtrail_nf_hook_slow_args(ctx);
+  return skbtrail_nf_entry(a.skb, probe_id, SKBTRAIL_TRACE_NF, a.pf, a.hook, 0);
 }
-
 #endif /* SKBTRAIL_WANT_NF */
 
-/* struct xt_table lives in the x_tables module: only compiled when wanted
- * (in BTF mode it exists only if x_tables is built in). */
 #ifdef SKBTRAIL_WANT_IPT
 static __always_inline int skbtrail_ipt_entry(struct pt_regs *ctx, __u16 probe_id) {
-  struct sk_buff *skb;
-  struct xt_table *table;
-  __u8 pf = 2; /* NFPROTO_IPV4: ipt_do_table is IPv4 only */
-  __u8 hook = 0;
-#if defined(SKBTRAIL_IPT_ARGS_PRIV) || defined(SKBTRAIL_IPT_ARGS_STATE)
-  struct nf_hook_state *state;
-#ifdef SKBTRAIL_IPT_ARGS_PRIV
-  table = (struct xt_table *)PT_REGS_PARM1(ctx);
-  skb = (struct sk_buff *)PT_REGS_PARM2(ctx);
-  state = (struct nf_hook_state *)PT_REGS_PARM3(ctx);
-#else
-  skb = (struct sk_buff *)PT_REGS_PARM1(ctx);
-  state = (struct nf_hook_state *)PT_REGS_PARM2(ctx);
-  table = (struct xt_table *)PT_REGS_PARM3(ctx);
-#endif
-  __typeof__(state->hook) state_hook = 0;
-  SKBTRAIL_READ(state_hook, &state->hook);
-  hook = (__u8)state_hook;
-#else
-  skb = (struct sk_buff *)PT_REGS_PARM1(ctx);
-  hook = (__u8)PT_REGS_PARM2(ctx);
-#ifdef SKBTRAIL_IPT_ARGS_HOOK_STATE /* 4.1-4.3: (skb, hook, state, table) */
-  table = (struct xt_table *)PT_REGS_PARM4(ctx);
-#else /* before 4.1: (skb, hook, in, out, table) */
-  table = (struct xt_table *)PT_REGS_PARM5(ctx);
-#endif
-#endif
-  /* Address arithmetic, not table->name: nothing for BCC to rewrite. */
-  return skbtrail_nf_entry(skb, probe_id, SKBTRAIL_TRACE_IPT, pf, hook,
-                           (const char *)table + __builtin_offsetof(struct xt_table, name));
+  struct skbtrail_ipt_args a = skbtrail_ipt_do_table_args(ctx);
+  /* NFPROTO_IPV4: ipt_do_table is IPv4 only. Address arithmetic, not
+   * table->name: nothing for BCC to rewrite. */
+  return skbtrail_nf_entry(a.skb, probe_id, SKBTRAIL_TRACE_IPT, 2, a.hook,
+                           (const char *)a.table + __builtin_offsetof(struct xt_table, name));
 }
 #endif /* SKBTRAIL_WANT_IPT */
 

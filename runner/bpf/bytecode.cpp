@@ -7,6 +7,8 @@
 #include <cstring>
 #include <iterator>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -19,7 +21,7 @@ constexpr uint8_t kClassMask = 0x07;
 constexpr uint8_t kClassLd = 0x00, kClassLdx = 0x01, kClassSt = 0x02, kClassStx = 0x03, kClassJmp = 0x05,
                   kClassJmp32 = 0x06, kClassAlu64 = 0x07;
 constexpr uint8_t kOpMask = 0xf0;
-constexpr uint8_t kOpCall = 0x80, kOpExit = 0x90, kOpMov = 0xb0, kOpAdd = 0x00;
+constexpr uint8_t kOpJa = 0x00, kOpCall = 0x80, kOpExit = 0x90, kOpMov = 0xb0, kOpAdd = 0x00;
 constexpr uint8_t kSourceReg = 0x08;       // BPF_X
 constexpr uint8_t kLoadImm64 = 0x18;       // BPF_LD | BPF_IMM | BPF_DW
 constexpr uint8_t kPseudoCall = 1;         // src_reg of a bpf-to-bpf call
@@ -49,6 +51,65 @@ Insn decode(const uint8_t* p) {
 #define SKBTRAIL_HELPER_NAME(name, ...) #name
 constexpr const char* kHelperNames[] = {__BPF_FUNC_MAPPER(SKBTRAIL_HELPER_NAME)};
 #undef SKBTRAIL_HELPER_NAME
+
+// Whether the control-flow graph has a cycle: what verifiers before 5.3
+// reject ("back-edge from insn X to Y", check_cfg's depth-first search).
+// A backward jump alone is no loop: clang puts cold blocks that end in exit
+// after the code that jumps back to them.
+bool has_cycle(std::span<const uint8_t> bytes) {
+  const size_t count = bytes.size() / 8;
+  // Successors of each instruction: fall-through and jump target.
+  auto successors = [&](size_t n, size_t out[2]) -> int {
+    const Insn i = decode(bytes.data() + n * 8);
+    if (i.code == kLoadImm64) {
+      out[0] = n + 2;
+      return 1;
+    }
+    const uint8_t cls = i.code & kClassMask;
+    if (cls != kClassJmp && cls != kClassJmp32) {
+      out[0] = n + 1;
+      return 1;
+    }
+    const uint8_t op = i.code & kOpMask;
+    if (op == kOpExit) return 0;
+    if (op == kOpCall) {
+      out[0] = n + 1;
+      return 1;
+    }
+    const size_t target = static_cast<size_t>(static_cast<int64_t>(n) + 1 + i.off);
+    if (op == kOpJa && cls == kClassJmp) {
+      out[0] = target;
+      return 1;
+    }
+    out[0] = n + 1;
+    out[1] = target;
+    return 2;
+  };
+  enum : uint8_t { kUnseen, kOnPath, kDone };
+  std::vector<uint8_t> state(count, kUnseen);
+  std::vector<std::pair<size_t, int>> path;  // instruction, next successor to explore
+  if (count == 0) return false;
+  path.push_back({0, 0});
+  state[0] = kOnPath;
+  while (!path.empty()) {
+    auto& [n, next] = path.back();
+    size_t succ[2];
+    const int k = successors(n, succ);
+    if (next == k) {
+      state[n] = kDone;
+      path.pop_back();
+      continue;
+    }
+    const size_t w = succ[next++];
+    if (w >= count) continue;  // off the end: the verifier rejects that otherwise
+    if (state[w] == kOnPath) return true;
+    if (state[w] == kUnseen) {
+      state[w] = kOnPath;
+      path.push_back({w, 0});
+    }
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -82,8 +143,6 @@ BytecodeFacts analyze_bytecode(std::span<const uint8_t> bytes) {
           if (i.src == kPseudoCall) f.bpf_to_bpf_calls = true;
           else if (i.src == 0) f.helpers.insert(i.imm);
           for (int r = 0; r <= 5; ++r) fp_offset[r].reset();  // caller-saved
-        } else if (op != kOpExit && i.off < 0) {
-          f.backward_jumps = true;
         }
         break;
       }
@@ -107,6 +166,7 @@ BytecodeFacts analyze_bytecode(std::span<const uint8_t> bytes) {
     }
   }
   f.stack_bytes = static_cast<int>(-deepest);
+  f.backward_jumps = has_cycle(bytes);
   return f;
 }
 

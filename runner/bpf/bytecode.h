@@ -14,7 +14,7 @@ struct BytecodeFacts {
   size_t instructions = 0;          // 8-byte slots (a 64-bit load counts twice, as for the verifier)
   std::set<int32_t> helpers;        // helper ids (enum bpf_func_id)
   bool bpf_to_bpf_calls = false;    // BPF_PSEUDO_CALL
-  bool backward_jumps = false;      // a loop, unless the old verifier unrolls it for us (it does not)
+  bool backward_jumps = false;      // a loop: a cycle in the control flow (verifiers before 5.3 reject it)
   bool global_data = false;         // BPF_PSEUDO_MAP_VALUE loads (.data/.rodata/.bss)
   bool jmp32 = false;               // BPF_JMP32 class instructions
   int stack_bytes = 0;              // deepest r10-relative access

@@ -40,6 +40,22 @@ bool PacketFilter::empty() const {
          ifname.empty() && !tcp_flags;
 }
 
+PacketFilter widest_filter(bool device_fields) {
+  PacketFilter f;
+  f.saddr = parse_ip_address("fd00::1");
+  f.daddr = parse_ip_address("fd00::2");
+  f.sport = 40000;
+  f.dport = 80;
+  f.proto = L4Protocol::Tcp;
+  f.pid = 1;
+  f.netns = 1;
+  if (device_fields) {
+    f.ifname = "eth0";
+    f.tcp_flags = 0x02;
+  }
+  return f;
+}
+
 IpAddress parse_address_option(std::string_view option, std::string_view text) {
   if (auto address = parse_ip_address(text)) return *address;
   throw UsageError(fmt::format("{} '{}': not an IPv4 or IPv6 address (examples: {} 10.0.0.1, {} fd00::1)", option,

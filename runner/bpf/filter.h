@@ -46,6 +46,11 @@ uint32_t parse_u32_option(std::string_view option, std::string_view text, std::s
 uint8_t parse_tcp_flags_option(std::string_view text);  // "SA" -> SYN|ACK
 std::string parse_ifname_option(std::string_view text);
 
+// A filter with every field set (IPv6 addresses, ports, protocol, pid,
+// netns; device and TCP flags when `device_fields`): the most code a filter
+// compiles to, for skbtrail check.
+PacketFilter widest_filter(bool device_fields);
+
 // Rejects combinations that can never match (an IPv4 source with an IPv6
 // destination, a port with ICMP).
 void validate(const PacketFilter& filter);

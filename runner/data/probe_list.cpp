@@ -20,6 +20,15 @@ std::string HopSpec::category() const {
   return name.substr(first + 1, second - first - 1);
 }
 
+bool HopSpec::matches_version(uint32_t version) const {
+  if (!any_version) return false;
+  return version == 0 || ((!since || version >= since) && (!until || version < until));
+}
+
+bool HopSpec::stands_in_for(const std::string& tracepoint) const {
+  return !this->tracepoint && std::find(also.begin(), also.end(), tracepoint) != also.end();
+}
+
 std::string HopSpec::event() const { return name.substr(name.find(':', name.find(':') + 1) + 1); }
 
 namespace {
@@ -80,17 +89,26 @@ std::vector<HopSpec> parse_probe_list(std::string_view text, const std::string& 
       hop.layer = columns[2];
     }
     if (columns.size() >= 4 && columns[3] != "-") {
-      const auto& range = columns[3];
-      const auto dash = range.find('-');
-      const auto since = parse_version_code(range.substr(0, dash));
-      const auto until = dash == std::string::npos || dash + 1 == range.size()
-                             ? std::optional<uint32_t>(0)
-                             : parse_version_code(range.substr(dash + 1));
-      if (dash == std::string::npos || !since || !until)
-        throw fail(fmt::format("KERNELS '{}': write X.Y- (from X.Y on) or X.Y-A.B (X.Y up to, not including, A.B)",
-                               range));
-      hop.since = *since;
-      hop.until = *until;
+      // X.Y-, X.Y-A.B and rhel7, comma-separated (one range at most).
+      hop.any_version = false;
+      for (const auto& item : split_commas(columns[3])) {
+        if (item == "rhel7") {
+          hop.rhel7 = true;
+          continue;
+        }
+        const auto dash = item.find('-');
+        const auto since = parse_version_code(item.substr(0, dash));
+        const auto until = dash == std::string::npos || dash + 1 == item.size()
+                               ? std::optional<uint32_t>(0)
+                               : parse_version_code(item.substr(dash + 1));
+        if (dash == std::string::npos || !since || !until || hop.any_version)
+          throw fail(fmt::format("KERNELS '{}': write X.Y- (from X.Y on) or X.Y-A.B (X.Y up to, not including, "
+                                 "A.B), and rhel7 for a line that is RHEL 7's (e.g. 4.1-4.4,rhel7)",
+                                 columns[3]));
+        hop.since = *since;
+        hop.until = *until;
+        hop.any_version = true;
+      }
     }
     if (columns.size() >= 5) hop.also = split_commas(columns[4]);
     hops.push_back(std::move(hop));

@@ -17,9 +17,20 @@ struct HopSpec {
   std::string layer = "custom";
   uint32_t since = 0;  // version codes; 0 = always / still present
   uint32_t until = 0;
-  std::vector<std::string> also;  // functions: other names; tracepoints: hops stood in for
+  bool any_version = true;  // KERNELS has a version range (or is "-")
+  bool rhel7 = false;       // KERNELS names rhel7: this line is RHEL 7's
+  // Functions: other names (tried in order when the first is absent or will
+  // not attach), and tracepoints (tp:...) this kprobe stands in for on
+  // kernels without BPF on tracepoints. Tracepoints: the function hops they
+  // stand in for on kernels without kprobes.
+  std::vector<std::string> also;
   std::string description;
   std::string origin;  // "file:line" for messages
+
+  // Whether the line is for this kernel (version code, RHEL major): RHEL 7
+  // kernels take a line that names rhel7, the others the version range.
+  bool matches_version(uint32_t version) const;
+  bool stands_in_for(const std::string& tracepoint) const;
 
   std::string category() const;  // tracepoints: "skb"
   std::string event() const;     // tracepoints: "kfree_skb"

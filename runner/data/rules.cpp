@@ -39,20 +39,34 @@ RuleSet RuleSet::parse(std::string_view text, const std::string& source) {
         rule.cause = value;
       } else if (key == "advice") {
         rule.advice = value;
+      } else if (key == "pseudo_reason") {
+        rule.pseudo_reason = value;
       } else if (kMatchKeys.contains(key)) {
         std::istringstream words(value);
         for (std::string w; words >> w;) rule.match[key].push_back(w);
       } else {
         throw data_error(source, line,
                          fmt::format("unknown key '{}' (match keys: source caller stack reason state sock hook "
-                                     "location verdict conntrack nat; then level, cause, advice)",
+                                     "location verdict conntrack nat; then level, cause, advice, pseudo_reason)",
                                      key));
       }
     }
     if (rule.cause.empty()) throw UsageError(fmt::format("{}: rule [{}] has no cause = ...", rule.origin, rule.name));
+    if (!rule.pseudo_reason.empty() && !rule.match.contains("location"))
+      throw UsageError(fmt::format("{}: rule [{}]: pseudo_reason names what a location means: add location = ...",
+                                   rule.origin, rule.name));
     set.rules_.push_back(std::move(rule));
   }
   return set;
+}
+
+std::string RuleSet::pseudo_reason_of(std::string_view location) const {
+  for (const auto& rule : rules_) {
+    if (rule.pseudo_reason.empty()) continue;
+    const auto& where = rule.match.at("location");
+    if (std::find(where.begin(), where.end(), location) != where.end()) return rule.pseudo_reason;
+  }
+  return {};
 }
 
 RuleSet RuleSet::load(const std::string& bundled_name, const std::vector<std::string>& user_files) {

@@ -14,6 +14,9 @@
 //   verdict = DROP                # drops: the netfilter verdict (a drop inside a hook)
 //   conntrack = invalid           # RSTs: conntrack called the answered segment INVALID
 //   nat     = dnat                # then: the NAT its conntrack entry had (dnat snat none)
+//   pseudo_reason = NO_SOCKET     # drops on kernels without reasons (< 5.17): the
+//                                 # reason a `location` rule stands for, shown in
+//                                 # the REASON column as ~NO_SOCKET
 //   level   = warn                # info | warn | error
 //   cause   = no listening socket on {saddr}:{sport}
 //   advice  = start the service, or fix the port the client uses
@@ -35,6 +38,7 @@ struct Rule {
   std::string level = "info";
   std::string cause;
   std::string advice;
+  std::string pseudo_reason;  // drops without reasons: what a location means
   std::string origin;  // file:line
 };
 
@@ -53,6 +57,9 @@ class RuleSet {
   static RuleSet load(const std::string& bundled_name, const std::vector<std::string>& user_files);
 
   const Rule* match(const RuleFacts& facts) const;
+  // The pseudo-reason of the first rule naming `location` (a function)
+  // that has one; "" when none does.
+  std::string pseudo_reason_of(std::string_view location) const;
   const std::vector<Rule>& rules() const { return rules_; }
 
  private:

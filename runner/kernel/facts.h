@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "runner/kernel/abi.h"
 #include "runner/kernel/headers.h"
 #include "runner/kernel/kallsyms.h"
 #include "runner/kernel/kernel_info.h"
@@ -50,10 +51,32 @@ class KernelFacts {
   // for the version; nullopt when the kernel has no such tracepoint.
   const TracepointFormat* tracepoint_format(const std::string& category, const std::string& event) const;
 
+  // The kernel as runner/kernel/abi.h decides its branches.
+  abi::Kernel abi() const { return {kernel_.version_code, kernel_.rhel_major}; }
+
+  // What its BPF can do: probed on the running kernel (bpf_features.h),
+  // from the version tables (abi.h) for a described one or without
+  // permission to probe.
   bool has_kprobes() const { return kernel_.has_kprobes; }
   bool has_stack_maps() const;
   bool has_bpf_tracepoints() const;
   bool has_raw_tracepoints() const;
+  bool has_lru_hash() const;
+  bool has_probe_read_kernel() const;
+  bool has_probe_read_str() const;
+  // Where the answers came from, for doctor and check: "probed" or "by version".
+  bool features_probed() const { return running_ && kernel_.features.probed; }
+
+  // How many arguments `function` (one of probed_signatures()) takes on
+  // this kernel: what was recorded with it, else its BTF (BTF mode) or its
+  // header tree's declaration; nullopt when none says.
+  std::optional<int> function_arity(std::string_view function) const;
+  // Every probed signature, measured: what a bundle records.
+  std::map<std::string, int> function_arities() const;
+
+  // The -D flags every program gets for this kernel's helpers and maps
+  // (programs/skbtrail_abi.bpf.h).
+  std::vector<std::string> abi_cflags() const;
 
  private:
   std::string assumed_format_text(const std::string& category, const std::string& event) const;
@@ -64,6 +87,8 @@ class KernelFacts {
   std::shared_future<Kallsyms> kallsyms_;
   std::filesystem::path tracepoint_dir_;
   std::map<std::string, std::string> tracepoint_texts_;
+  std::shared_ptr<std::map<std::string, std::optional<int>>> arities_ =
+      std::make_shared<std::map<std::string, std::optional<int>>>();
   std::shared_ptr<std::map<std::string, std::optional<TracepointFormat>>> formats_ =
       std::make_shared<std::map<std::string, std::optional<TracepointFormat>>>();
 };

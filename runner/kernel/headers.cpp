@@ -6,10 +6,12 @@
 #include <fstream>
 #include <functional>
 #include <set>
+#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "runner/kernel/abi.h"
 #include "runner/kernel/btf_tree.h"
 #include "runner/common/errors.h"
 
@@ -44,11 +46,25 @@ std::string header_tree_release(const fs::path& dir) {
   return {};
 }
 
+namespace {
+
+// The number a "#define NAME 123" line of `file` gives NAME; nullopt when
+// there is none.
+std::optional<uint64_t> defined_number(const fs::path& file, std::string_view name) {
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string define, macro;
+    uint64_t value = 0;
+    if (words >> define >> macro >> value && define == "#define" && macro == name) return value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 bool header_tree_is_rhel(const fs::path& dir) {
-  std::ifstream in(dir / "include/generated/uapi/linux/version.h");
-  for (std::string line; std::getline(in, line);)
-    if (line.find("RHEL_MAJOR") != std::string::npos) return true;
-  return false;
+  return defined_number(dir / "include/generated/uapi/linux/version.h", "RHEL_MAJOR").has_value();
 }
 
 std::optional<HeaderTreeLayout> header_tree_layout(const fs::path& dir) {
@@ -70,6 +86,60 @@ std::optional<HeaderTreeLayout> header_tree_layout(const fs::path& dir) {
   for (const auto& source : candidates)
     if (complete(source)) return HeaderTreeLayout{build, fs::weakly_canonical(source, ec)};
   return std::nullopt;
+}
+
+HeaderTreeKernel describe_header_tree(const fs::path& dir, const std::string& option) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec) || ::access(dir.c_str(), R_OK | X_OK) != 0)
+    throw UsageError(fmt::format("{} '{}': not a readable directory (unpack the kernel-devel/linux-headers package "
+                                 "there, or fix its permissions)",
+                                 option, dir.string()));
+  const auto layout = header_tree_layout(dir);
+  if (!layout)
+    throw UsageError(fmt::format("{} '{}': no include/linux/ inside (point it at the top of an unpacked kernel "
+                                 "headers tree, e.g. /usr/src/kernels/<release>)",
+                                 option, dir.string()));
+  const fs::path autoconf = layout->build / "include/generated/autoconf.h";
+  if (!fs::exists(autoconf, ec))
+    throw UsageError(fmt::format("{} '{}': include/generated/autoconf.h is missing, so the tree was never "
+                                 "configured (use the distribution's kernel-devel/linux-headers package, or run "
+                                 "make olddefconfig modules_prepare in the tree)",
+                                 option, dir.string()));
+  if (!defined_number(autoconf, "CONFIG_X86_64")) {
+    std::string arch = "another architecture";
+    for (const char* other : {"CONFIG_ARM64", "CONFIG_PPC64", "CONFIG_S390", "CONFIG_RISCV", "CONFIG_MIPS", "CONFIG_ARM",
+                              "CONFIG_X86_32"})
+      if (defined_number(autoconf, other)) {
+        arch = std::string(other + 7);
+        break;
+      }
+    throw UsageError(fmt::format("{} '{}': the tree is configured for {} (no CONFIG_X86_64 in autoconf.h), but "
+                                 "skbtrail runs on x86_64 (use the x86_64 kernel-devel/linux-headers package)",
+                                 option, dir.string(), arch));
+  }
+  HeaderTreeKernel k;
+  k.layout = *layout;
+  k.release = header_tree_release(layout->build);
+  const fs::path version_h = layout->build / "include/generated/uapi/linux/version.h";
+  k.version_code = static_cast<uint32_t>(defined_number(version_h, "LINUX_VERSION_CODE").value_or(0));
+  if (!k.version_code && !k.release.empty()) k.version_code = parse_version_code(k.release).value_or(0);
+  k.rhel_major = static_cast<int>(defined_number(version_h, "RHEL_MAJOR").value_or(0));
+  return k;
+}
+
+KernelInfo kernel_of_header_tree(const HeaderOptions& options) {
+  const HeaderTreeKernel tree = describe_header_tree(options.kernel_headers);
+  KernelInfo k;
+  k.release = options.kernel_release.empty() ? tree.release : options.kernel_release;
+  if (k.release.empty())
+    throw UsageError(fmt::format("--kernel-headers '{}': cannot tell which release the tree is for (add "
+                                 "--kernel-release REL)",
+                                 options.kernel_headers.string()));
+  k.version_code = options.version_code.value_or(tree.version_code ? tree.version_code
+                                                                   : parse_version_code(k.release).value_or(0));
+  k.rhel_major = tree.rhel_major ? tree.rhel_major : rhel_major_of_release(k.release);
+  k.has_kprobes = abi::has_bpf_kprobes({k.version_code, k.rhel_major});
+  return k;
 }
 
 namespace {
@@ -124,16 +194,8 @@ namespace {
 
 HeaderChoice foreign_headers(const KernelInfo& kernel, const HeaderOptions& options) {
   const fs::path& dir = options.kernel_headers;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec) || ::access(dir.c_str(), R_OK | X_OK) != 0)
-    throw UsageError(fmt::format("--kernel-headers '{}': not a readable directory (unpack the kernel-devel/"
-                                 "linux-headers package there, or fix its permissions)",
-                                 dir.string()));
-  const auto layout = header_tree_layout(dir);
-  if (!layout)
-    throw UsageError(fmt::format("--kernel-headers '{}': no include/linux/ inside (point it at the top of "
-                                 "an unpacked kernel headers tree, e.g. /usr/src/kernels/<release>)",
-                                 dir.string()));
+  const HeaderTreeKernel tree = describe_header_tree(dir);
+  const auto layout = &tree.layout;
   const std::string tree_release =
       options.kernel_release.empty() ? header_tree_release(layout->build) : options.kernel_release;
   if (tree_release.empty() && !options.force)

@@ -53,6 +53,26 @@ struct HeaderTreeLayout {
 };
 std::optional<HeaderTreeLayout> header_tree_layout(const std::filesystem::path& dir);
 
+// The kernel a header tree describes, read from the tree itself: its
+// release, LINUX_VERSION_CODE (include/generated/uapi/linux/version.h; the
+// release string can lie: Debian's 4.19.0-N is 4.19.2xx there) and RHEL
+// major. Checked to be usable by BCC here: configured
+// (include/generated/autoconf.h) and for x86_64. Throws UsageError naming
+// `option`, the tree, the problem and the fix.
+struct HeaderTreeKernel {
+  HeaderTreeLayout layout;
+  std::string release;        // "" when the tree does not say
+  uint32_t version_code = 0;  // 0 when the tree does not say
+  int rhel_major = 0;
+};
+HeaderTreeKernel describe_header_tree(const std::filesystem::path& dir, const std::string& option = "--kernel-headers");
+
+// The kernel --kernel-headers describes, for planning and compiling for a
+// kernel that is not running (bundle, check): the tree's release, version
+// and RHEL major, or --kernel-release/--kernel-version-code where given; its
+// BPF abilities come from runner/kernel/abi.h. Throws UsageError.
+KernelInfo kernel_of_header_tree(const HeaderOptions& options);
+
 // BCC_KERNEL_SOURCE names one directory: a split tree is given to it as a
 // merged view (directories merged, files symlinked) under cache_root.
 std::filesystem::path merged_header_tree(const HeaderTreeLayout& layout, const std::filesystem::path& cache_root);

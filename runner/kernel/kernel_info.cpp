@@ -139,10 +139,22 @@ BpfPermission check_bpf_permission() {
 
 }  // namespace
 
+int rhel_major_of_release(std::string_view release) {
+  // Red Hat's kernels say ".el7" (also ".el7_9" for z-stream updates).
+  for (size_t at = release.find(".el"); at != std::string_view::npos; at = release.find(".el", at + 1)) {
+    int major = 0;
+    const char* begin = release.data() + at + 3;
+    const auto [end, ec] = std::from_chars(begin, release.data() + release.size(), major);
+    if (ec == std::errc() && end != begin && major > 0) return major;
+  }
+  return 0;
+}
+
 KernelInfo probe_kernel(const ProbeKernelOptions& options) {
   KernelInfo info;
   info.release = running_release();
   info.version_code = parse_version_code(info.release).value_or(0);
+  info.rhel_major = rhel_major_of_release(info.release);
   std::error_code ec;
   if (fs::exists("/sys/kernel/btf/vmlinux", ec)) info.btf_path = "/sys/kernel/btf/vmlinux";
   info.headers_dir = find_running_headers(info.release);
@@ -156,7 +168,10 @@ KernelInfo probe_kernel(const ProbeKernelOptions& options) {
   }
   info.kallsyms_readable = kallsyms_has_addresses();
   info.has_kernel_config = fs::exists("/proc/config.gz", ec);
-  if (options.check_bpf) info.bpf = check_bpf_permission();
+  if (options.check_bpf) {
+    info.bpf = check_bpf_permission();
+    if (info.bpf.allowed) info.features = probe_bpf_features();
+  }
   return info;
 }
 

@@ -3,11 +3,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "runner/common/version.h"
+#include "runner/kernel/bpf_features.h"
 
 namespace skbtrail {
 
@@ -27,7 +29,15 @@ struct KernelInfo {
   std::string tracefs_note;       // e.g. "mounted by skbtrail"
   bool kallsyms_readable = false;
   bool has_kernel_config = false;  // /proc/config.gz
+  // Red Hat's major release (7 for RHEL/CentOS 7's 3.10.0-*.el7), 0 for
+  // other kernels: its backports decide ABI branches (runner/kernel/abi.h).
+  int rhel_major = 0;
   BpfPermission bpf;
+  BpfFeatures features;  // probed when bpf() is allowed
+  // Argument counts of probed functions whose signatures changed, as
+  // measured where the program was compiled (a bundle carries them);
+  // empty: measure (runner/kernel/signatures.h).
+  std::map<std::string, int> function_arity;
 
   bool has_btf() const { return !btf_path.empty(); }
   bool has_headers() const { return !headers_dir.empty(); }
@@ -41,6 +51,10 @@ struct ProbeKernelOptions {
 };
 
 KernelInfo probe_kernel(const ProbeKernelOptions& options = {});
+
+// The RHEL major release a kernel release string names ("3.10.0-1160.el7.x86_64"
+// -> 7), 0 when it is not Red Hat's.
+int rhel_major_of_release(std::string_view release);
 
 // The GNU build id in an ELF notes blob (/sys/kernel/notes), as hex; "" when none.
 std::string build_id_from_notes(std::string_view notes);

@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kTracepointPrefix = "tracepoint ";
+constexpr std::string_view kArityPrefix = "arity ";
 
 uint32_t number(const std::map<std::string, std::string>& meta, const char* key) {
   uint32_t value = 0;
@@ -55,12 +56,17 @@ Bundle read_bundle(const fs::path& path) {
   b.fingerprint = meta["fingerprint"];
   b.target.release = b.release;
   b.target.version_code = number(meta, "version_code");
+  // RHEL 7's backports decide ABI branches as much as the version does.
+  b.target.rhel_major = static_cast<int>(number(meta, "rhel_major"));
   b.target.has_kprobes = meta["kprobes"] == "yes";
   b.headers.mode = meta["headers"];
   b.headers.btf = meta["btf"] == "yes";
   b.headers.description = fmt::format("none needed: bundle {} (built with {} headers)", b.path, b.headers.mode);
-  for (const auto& [key, value] : meta)
+  for (const auto& [key, value] : meta) {
     if (key.starts_with(kTracepointPrefix)) b.tracepoint_formats[key.substr(kTracepointPrefix.size())] = value;
+    if (key.starts_with(kArityPrefix))
+      b.target.function_arity[key.substr(kArityPrefix.size())] = static_cast<int>(number(meta, key.c_str()));
+  }
   b.object = std::move(file.object);
   return b;
 }
@@ -75,6 +81,10 @@ void write_bundle(const fs::path& path, const Plan& plan, const KernelFacts& tar
   meta["options"] = options;
   meta["release"] = target.kernel().release;
   meta["version_code"] = std::to_string(target.version());
+  meta["rhel_major"] = std::to_string(target.kernel().rhel_major);
+  // What the compile read from the tree's prototypes, for planning it again there.
+  for (const auto& [function, arity] : target.function_arities())
+    meta[std::string(kArityPrefix) + function] = std::to_string(arity);
   meta["kprobes"] = target.has_kprobes() ? "yes" : "no";
   meta["headers"] = target.headers().mode;
   meta["btf"] = target.headers().btf ? "yes" : "no";

@@ -2,10 +2,26 @@
 
 #include <fmt/format.h>
 
+#include "resources/bundled.h"
 #include "runner/bpf/program.h"
 #include "runner/common/hash.h"
 
 namespace skbtrail {
+
+Plan start_plan(const KernelFacts& facts, std::string command, std::string program) {
+  Plan plan;
+  plan.command = std::move(command);
+  plan.program = plan.label = std::move(program);
+  plan.source = resources::expand_program(plan.program);
+  plan.cflags = facts.abi_cflags();
+  return plan;
+}
+
+std::string no_stack_maps_reason(const KernelFacts& facts) {
+  return facts.features_probed()
+             ? "this kernel has no BPF stack maps (probed: BPF_MAP_TYPE_STACK_TRACE or bpf_get_stackid refused)"
+             : fmt::format("no BPF stack maps on {} (they came in 4.6)", facts.kernel().release);
+}
 
 void add_tracepoint_struct(Plan& plan, const KernelFacts& facts, const std::string& category, const std::string& event,
                            const std::vector<std::string>& fields) {

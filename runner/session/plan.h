@@ -42,6 +42,14 @@ struct Plan {
   std::vector<LateConstant> constants;
 };
 
+// A plan for `program` (programs/NAME) of `command` on this kernel: the
+// program's text and the ABI flags every program gets (facts.abi_cflags()).
+// Commands add their probes and flags.
+Plan start_plan(const KernelFacts& facts, std::string command, std::string program);
+
+// Why a plan cannot have kernel stacks here, for Plan::limits.
+std::string no_stack_maps_reason(const KernelFacts& facts);
+
 // Compiles the plan with BCC and records where its late-bound constants sit.
 BpfObject compile_plan(const Plan& plan, const HeaderChoice& headers);
 

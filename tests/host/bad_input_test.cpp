@@ -39,7 +39,9 @@ TEST(BadInput, ForeignHeadersOfAnotherReleaseAreRefused) {
   const std::string dir = "/tmp/skbtrail-fake-headers";
   std::filesystem::create_directories(dir + "/include/linux");
   std::filesystem::create_directories(dir + "/include/config");
+  std::filesystem::create_directories(dir + "/include/generated");
   run_shell("echo 2.6.32-fake > " + dir + "/include/config/kernel.release");
+  run_shell("echo '#define CONFIG_X86_64 1' > " + dir + "/include/generated/autoconf.h");
   expect_refused(run_shell(skbtrail() + " drop --kernel-headers " + dir), "--force-headers");
   std::filesystem::remove_all(dir);
 }

@@ -23,9 +23,8 @@ std::vector<std::vector<std::string>> skbtrail_command_lines(const std::string& 
 // Bundles every distinct tracing command line of `scenarios` into `dir` for
 // `release` (headers in `headers`). Returns how many bundles were made;
 // prints one line per command that could not be bundled.
-// Only scenarios whose name contains `filter` (all when empty).
 int prebuild_bundles(const std::vector<Scenario>& scenarios, const std::filesystem::path& skbtrail,
                      const std::string& release, const std::filesystem::path& headers,
-                     const std::filesystem::path& dir, const std::string& filter = "");
+                     const std::filesystem::path& dir);
 
 }  // namespace skbtrail::scenarios

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <thread>
 
 #include <boost/program_options.hpp>
@@ -209,6 +210,7 @@ Facts machine_facts() {
   f.kprobes = kernel.has_kprobes;
   f.btf = kernel.has_btf();
   f.headers = kernel.has_headers();
+  f.rhel7 = kernel.rhel_major == 7;
   f.version_code = kernel.version_code;
   f.has_tracepoint = [](const std::string& name) {
     const auto colon = name.find(':');
@@ -235,8 +237,19 @@ std::vector<fs::path> scenario_files(const std::vector<std::string>& paths) {
   return files;
 }
 
+// Which scenarios a run takes: --filter/--exclude on names, --tags.
+struct Selection {
+  std::string filter, exclude;
+  std::vector<std::string> tags;
+  bool takes(const Scenario& s) const {
+    if (!filter.empty() && s.name.find(filter) == std::string::npos) return false;
+    if (!exclude.empty() && s.name.find(exclude) != std::string::npos) return false;
+    return has_any_tag(s, tags);
+  }
+};
+
 int run_here(const std::vector<fs::path>& files, const std::string& where, const fs::path& skbtrail,
-             const std::string& filter, const std::string& exclude) {
+             const Selection& selection) {
   std::vector<Scenario> all;
   for (const auto& file : files) {
     if (!fs::exists(file)) throw ScenarioError(fmt::format("{}: no such scenario file", file.string()));
@@ -247,8 +260,7 @@ int run_here(const std::vector<fs::path>& files, const std::string& where, const
   int passed = 0, failed = 0, skipped = 0, index = 0;
   for (const auto& s : all) {
     ++index;
-    if (!filter.empty() && s.name.find(filter) == std::string::npos) continue;
-    if (!exclude.empty() && s.name.find(exclude) != std::string::npos) continue;
+    if (!selection.takes(s)) continue;
     if (s.where != "any" && s.where != where) continue;
     if (const auto missing = unmet_requirement(s, facts)) {
       ++skipped;
@@ -268,26 +280,41 @@ int run_here(const std::vector<fs::path>& files, const std::string& where, const
   return failed == 0 ? 0 : 1;
 }
 
-// Compiles the VM scenarios' programs here, for the VM's kernel. Returns
-// the directory of bundles, or "" when the VM kernel's headers are missing.
-fs::path bundle_for_vm(const std::vector<fs::path>& files, const fs::path& skbtrail, const std::string& vm_runner,
-                       const std::string& filter) {
-  FILE* pipe = ::popen(fmt::format("'{}' --release 2>/dev/null", vm_runner).c_str(), "r");
-  char buf[256] = {};
-  const bool read = pipe && std::fgets(buf, sizeof(buf), pipe);
+// What tools/vm --describe says of the kernel it would boot: release=,
+// image=, headers=, modules= lines.
+std::map<std::string, std::string> describe_vm_kernel(const std::string& vm_runner, const std::string& kernel) {
+  std::string command = fmt::format("'{}'", vm_runner);
+  if (!kernel.empty()) command += fmt::format(" --kernel '{}'", kernel);
+  FILE* pipe = ::popen((command + " --describe 2>/dev/null").c_str(), "r");
+  std::map<std::string, std::string> out;
+  char buf[4096];
+  while (pipe && std::fgets(buf, sizeof(buf), pipe)) {
+    std::string line = buf;
+    while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+    if (const auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+  }
   if (pipe) ::pclose(pipe);
-  std::string release = read ? buf : "";
-  while (!release.empty() && (release.back() == '\n' || release.back() == ' ')) release.pop_back();
-  const fs::path headers = fs::path("/lib/modules") / release / "build";
-  if (release.empty() || !fs::exists(headers / "include")) return {};
+  return out;
+}
+
+// Compiles the VM scenarios' programs here, for the VM's kernel (its
+// release and headers from tools/vm --describe). Returns the directory of
+// bundles, or "" when that kernel has no headers here.
+fs::path bundle_for_vm(const std::vector<fs::path>& files, const fs::path& skbtrail, const std::string& vm_runner,
+                       const std::string& kernel, const Selection& selection) {
+  const auto described = describe_vm_kernel(vm_runner, kernel);
+  const std::string release = described.contains("release") ? described.at("release") : "";
+  const fs::path headers = described.contains("headers") ? described.at("headers") : "";
+  if (release.empty() || headers.empty() || !fs::exists(headers / "include")) return {};
   std::vector<Scenario> all;
   for (const auto& file : files) {
     auto parsed = parse_scenarios(slurp(file), file.string());
-    all.insert(all.end(), parsed.begin(), parsed.end());
+    for (auto& s : parsed)
+      if (selection.takes(s)) all.push_back(std::move(s));
   }
-  const fs::path dir = fs::canonical("/proc/self/exe").parent_path() / "vm-bundles";
+  const fs::path dir = fs::canonical("/proc/self/exe").parent_path() / ("vm-bundles-" + release);
   const auto start = Clock::now();
-  const int made = prebuild_bundles(all, skbtrail, release, headers, dir, filter);
+  const int made = prebuild_bundles(all, skbtrail, release, headers, dir);
   std::cout << fmt::format("compiled {} programs for {} here in {:.0f} s ({})\n", made, release,
                            std::chrono::duration<double>(Clock::now() - start).count(), dir.string())
             << std::flush;
@@ -300,6 +327,9 @@ int main(int argc, char** argv) {
   po::options_description options("skbtrail-scenarios [OPTIONS] FILE|DIR...");
   options.add_options()
       ("vm", po::bool_switch(), "boot one VM (tools/vm) and run the vm/any scenarios inside it")
+      ("kernel", po::value<std::string>()->default_value(""),
+       "with --vm: the kernel to boot (tools/vm --kernel: a release, a kernel directory or an image)")
+      ("tags", po::value<std::string>()->default_value(""), "only scenarios with one of these TAGS (comma-separated)")
       ("where", po::value<std::string>()->default_value("host"), "which scenarios run here: host or vm")
       ("skbtrail", po::value<std::string>()->default_value(SKBTRAIL_BINARY), "the skbtrail binary under test")
       ("vm-runner", po::value<std::string>()->default_value(SKBTRAIL_SOURCE_DIR "/tools/vm"), "the VM launcher")
@@ -329,18 +359,28 @@ int main(int argc, char** argv) {
   try {
     if (const auto& bundles = vm["bundles"].as<std::string>(); !bundles.empty())
       ::setenv(kBundleDirVariable, bundles.c_str(), 1);
-    if (!vm["vm"].as<bool>())
-      return run_here(files, vm["where"].as<std::string>(), skbtrail, vm["filter"].as<std::string>(),
-                      vm["exclude"].as<std::string>());
+    Selection selection{vm["filter"].as<std::string>(), vm["exclude"].as<std::string>(), {}};
+    const std::string tags = vm["tags"].as<std::string>();
+    for (size_t at = 0; at < tags.size();) {
+      const size_t comma = tags.find(',', at);
+      const std::string tag = tags.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+      if (!tag.empty()) selection.tags.push_back(tag);
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+    if (!vm["vm"].as<bool>()) return run_here(files, vm["where"].as<std::string>(), skbtrail, selection);
 
     // One VM for every scenario: each BCC compile costs ~100 s under TCG.
-    std::string command = fmt::format("'{}' --timeout {} -- '{}' --where vm --skbtrail '{}'",
-                                      vm["vm-runner"].as<std::string>(), vm["vm-timeout"].as<int>(),
-                                      fs::canonical("/proc/self/exe").string(), skbtrail.string());
-    if (const auto& f = vm["filter"].as<std::string>(); !f.empty()) command += fmt::format(" --filter '{}'", f);
-    if (const auto& x = vm["exclude"].as<std::string>(); !x.empty()) command += fmt::format(" --exclude '{}'", x);
+    const std::string& kernel = vm["kernel"].as<std::string>();
+    std::string command = fmt::format("'{}' --timeout {}", vm["vm-runner"].as<std::string>(), vm["vm-timeout"].as<int>());
+    if (!kernel.empty()) command += fmt::format(" --kernel '{}'", kernel);
+    command += fmt::format(" -- '{}' --where vm --skbtrail '{}'", fs::canonical("/proc/self/exe").string(),
+                           skbtrail.string());
+    if (!selection.filter.empty()) command += fmt::format(" --filter '{}'", selection.filter);
+    if (!selection.exclude.empty()) command += fmt::format(" --exclude '{}'", selection.exclude);
+    if (!tags.empty()) command += fmt::format(" --tags '{}'", tags);
     if (!vm["no-host-bundles"].as<bool>())
-      if (const auto dir = bundle_for_vm(files, skbtrail, vm["vm-runner"].as<std::string>(), vm["filter"].as<std::string>());
+      if (const auto dir = bundle_for_vm(files, skbtrail, vm["vm-runner"].as<std::string>(), kernel, selection);
           !dir.empty())
         command += fmt::format(" --bundles '{}'", dir.string());
     for (const auto& file : files) command += fmt::format(" '{}'", file.string());

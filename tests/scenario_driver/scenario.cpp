@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include <algorithm>
 #include <charconv>
 #include <regex>
 #include <sstream>
@@ -112,6 +113,9 @@ std::vector<Scenario> parse_scenarios(std::string_view text, const std::string& 
       s.exit_code = code;
     } else if (key == "XFAIL") {
       s.xfail = value;
+    } else if (key == "TAGS") {
+      std::istringstream words(value);
+      for (std::string w; words >> w;) s.tags.push_back(w);
     } else {
       throw fail(i, fmt::format("unknown key '{}'", key));
     }
@@ -127,8 +131,12 @@ std::vector<Scenario> parse_scenarios(std::string_view text, const std::string& 
 std::optional<std::string> unmet_requirement(const Scenario& scenario, const Facts& facts) {
   for (const std::string& r : scenario.requires_) {
     // "!kprobes": the scenario is about a kernel that lacks the feature.
-    if (r == "!kprobes" || r == "!btf" || r == "!headers" || r == "!root") {
-      const bool present = r == "!kprobes" ? facts.kprobes : r == "!btf" ? facts.btf : r == "!headers" ? facts.headers : facts.root;
+    if (r == "!kprobes" || r == "!btf" || r == "!headers" || r == "!root" || r == "!rhel7") {
+      const bool present = r == "!kprobes"  ? facts.kprobes
+                           : r == "!btf"     ? facts.btf
+                           : r == "!headers" ? facts.headers
+                           : r == "!rhel7"   ? facts.rhel7
+                                             : facts.root;
       if (present) return r + " (this kernel has it)";
       continue;
     }
@@ -138,6 +146,8 @@ std::optional<std::string> unmet_requirement(const Scenario& scenario, const Fac
       if (!facts.kprobes) return "kprobes (this kernel has none)";
     } else if (r == "btf") {
       if (!facts.btf) return "btf";
+    } else if (r == "rhel7") {
+      if (!facts.rhel7) return "rhel7 (not RHEL 7's kernel)";
     } else if (r == "headers") {
       if (!facts.headers) return "headers of the running kernel";
     } else if (r.starts_with("kernel>=") || r.starts_with("kernel<")) {
@@ -156,12 +166,19 @@ std::optional<std::string> unmet_requirement(const Scenario& scenario, const Fac
       const char* value = std::getenv(r.substr(4).c_str());
       if (!value || !*value) return r;
     } else {
-      throw ScenarioError(fmt::format("{}:{}: unknown requirement '{}' (root, kprobes, btf, headers, kernel>=X.Y, "
-                                      "kernel<X.Y, tracepoint:C:N, function:F, command:C, env:VAR)",
+      throw ScenarioError(fmt::format("{}:{}: unknown requirement '{}' (root, kprobes, btf, headers, rhel7, "
+                                      "kernel>=X.Y, kernel<X.Y, tracepoint:C:N, function:F, command:C, env:VAR)",
                                       scenario.file, scenario.line, r));
     }
   }
   return std::nullopt;
+}
+
+bool has_any_tag(const Scenario& scenario, const std::vector<std::string>& tags) {
+  if (tags.empty()) return true;
+  return std::any_of(tags.begin(), tags.end(), [&](const std::string& tag) {
+    return std::find(scenario.tags.begin(), scenario.tags.end(), tag) != scenario.tags.end();
+  });
 }
 
 std::string check_output(const Scenario& scenario, const std::string& output) {

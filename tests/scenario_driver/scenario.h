@@ -9,7 +9,8 @@
 //   WHERE        host | vm | any        (default any)
 //   REQUIRES     root kprobes btf headers kernel>=5.17 tracepoint:skb:kfree_skb
 //                function:tcp_v4_send_reset command:iptables env:SKBTRAIL_BUNDLES
-//                !kprobes !btf !headers (the kernel must lack it)
+//                rhel7 (RHEL/CentOS 7's kernel)
+//                !kprobes !btf !headers !rhel7 (the kernel must lack it)
 //   SETUP        shell run first (netns, veth, rules); must succeed
 //   RUN          the skbtrail command, started in the background
 //   READY        text RUN prints once attached (default "attached")
@@ -21,6 +22,8 @@
 //   TIMEOUT      seconds for the whole scenario (default 60)
 //   CLEANUP      shell run last, always
 //   XFAIL        reason: the scenario must fail (a self-test of the driver)
+//   TAGS         words naming suites the scenario belongs to (legacy: the
+//                subset each legacy kernel's boot runs; --tags picks them)
 //
 // Shell snippets see $SKBTRAIL (the binary), $NS (a unique name prefix for
 // namespaces), $WORK (a scratch directory), $SCENARIO_DIR and $TESTBIN (the
@@ -51,6 +54,7 @@ struct Scenario {
   int timeout_s = 60;
   std::optional<int> exit_code;
   std::string xfail;
+  std::vector<std::string> tags;
 };
 
 // Throws ScenarioError "file:line: what is wrong".
@@ -62,6 +66,7 @@ struct Facts {
   bool kprobes = false;
   bool btf = false;
   bool headers = false;
+  bool rhel7 = false;
   unsigned version_code = 0;
   // Lookups that need the system; injectable for tests.
   bool (*has_tracepoint)(const std::string& category_and_name) = nullptr;
@@ -78,6 +83,9 @@ struct Outcome {
   std::string detail;  // reason for FAIL/SKIP, "expected failure: ..." for XFAIL passes
   std::string output;  // RUN's output, for failure reports
 };
+
+// Whether `scenario` is in one of `tags` (all scenarios when tags is empty).
+bool has_any_tag(const Scenario& scenario, const std::vector<std::string>& tags);
 
 // Judges RUN's output against EXPECT*; empty string when it passes.
 std::string check_output(const Scenario& scenario, const std::string& output);

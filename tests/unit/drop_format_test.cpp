@@ -93,8 +93,9 @@ class DropFormat : public ::testing::Test {
       out += output.take();
     }
   };
-  Harness reporter(bool json, bool has_reason = true) {
-    return Harness{DropReporter(names_, reasons_, has_reason), Output(json, MonotonicToWall(1'700'000'000'000'000'000LL))};
+  Harness reporter(bool json, bool has_reason = true, const RuleSet* pseudo = nullptr) {
+    return Harness{DropReporter(names_, reasons_, has_reason, pseudo),
+                   Output(json, MonotonicToWall(1'700'000'000'000'000'000LL))};
   }
 
   Kallsyms kallsyms_;
@@ -160,6 +161,27 @@ TEST_F(DropFormat, KernelsWithoutReasonsPrintNone) {
   out.clear();
   text.append_event(out, v4_syn(), {});
   EXPECT_NE(out.find(" -  "), std::string::npos) << out;
+}
+
+// Below 5.17 the location stands in for the reason: tcp_v4_rcv freeing a
+// SYN is most likely NO_SOCKET, said as a pseudo-reason (~), from the rules.
+TEST_F(DropFormat, PseudoReasonFromTheLocationWithoutReasons) {
+  const RuleSet rules = RuleSet::load("drop.rules", {});
+  auto text = reporter(false, false, &rules);
+  std::string out;
+  text.append_event(out, v4_syn(), {});
+  EXPECT_NE(out.find(" ~NO_SOCKET "), std::string::npos) << out;
+  EXPECT_NE(out.find("tcp_v4_rcv+0x99"), std::string::npos) << out;
+  auto json = reporter(true, false, &rules);
+  out.clear();
+  json.append_event(out, v4_syn(), {});
+  EXPECT_NE(out.find("\"pseudo_reason\":\"NO_SOCKET\",\"location\":\"tcp_v4_rcv+0x99\""), std::string::npos) << out;
+  EXPECT_EQ(out.find("\"reason\""), std::string::npos) << out;
+  // Kernels with reasons say the real one only.
+  auto with_reason = reporter(true, true, &rules);
+  out.clear();
+  with_reason.append_event(out, v4_syn(), {});
+  EXPECT_EQ(out.find("pseudo_reason"), std::string::npos) << out;
 }
 
 TEST_F(DropFormat, NonIpAndIcmp) {
@@ -307,7 +329,50 @@ TEST(DropProgram, CflagsFollowTheTracepointAndOptions) {
   EXPECT_TRUE(has(a, "-DSKBTRAIL_HAVE_DROP_REASON=1"));
   EXPECT_TRUE(has(a, "-DSKBTRAIL_WANT_STACK=1"));
   EXPECT_TRUE(has(a, "-DSKBTRAIL_F_DPORT=2304"));
-  EXPECT_TRUE(b.empty()) << ::testing::PrintToString(b);
+  // 4.9 without options: only the ABI flags every program gets.
+  EXPECT_EQ(b, kernel_of_version(kernel_version(4, 9, 0)).abi_cflags());
+}
+
+// The helpers and maps a described kernel has, as the programs are told.
+TEST(DropProgram, AbiFlagsFollowTheKernel) {
+  auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  const auto v61 = kernel_of_version(kernel_version(6, 1, 0)).abi_cflags();
+  EXPECT_TRUE(has(v61, "-DSKBTRAIL_HAVE_PROBE_READ_KERNEL=1"));
+  EXPECT_TRUE(has(v61, "-DSKBTRAIL_HAVE_LRU_HASH=1"));
+  EXPECT_FALSE(has(v61, "-DSKBTRAIL_MAP_VALUES_TO_STACK=1"));
+  const auto v49 = kernel_of_version(kernel_version(4, 9, 0)).abi_cflags();
+  EXPECT_FALSE(has(v49, "-DSKBTRAIL_HAVE_PROBE_READ_KERNEL=1"));
+  EXPECT_FALSE(has(v49, "-DSKBTRAIL_HAVE_PROBE_READ_STR=1"));
+  EXPECT_TRUE(has(v49, "-DSKBTRAIL_MAP_VALUES_TO_STACK=1"));  // the 4.9 verifier wants stack memory
+  // RHEL 7's 3.10 has LRU maps and bpf_probe_read_str by backport.
+  KernelInfo el7;
+  el7.version_code = kernel_version(3, 10, 0);
+  el7.rhel_major = 7;
+  el7.release = "3.10.0-1160.el7.x86_64";
+  const KernelFacts rhel = KernelFacts::assumed(el7, {});
+  EXPECT_TRUE(has(rhel.abi_cflags(), "-DSKBTRAIL_HAVE_PROBE_READ_STR=1"));
+  EXPECT_TRUE(has(rhel.abi_cflags(), "-DSKBTRAIL_HAVE_LRU_HASH=1"));
+  EXPECT_TRUE(rhel.has_stack_maps());
+  EXPECT_TRUE(rhel.has_bpf_tracepoints());
+  EXPECT_FALSE(rhel.has_raw_tracepoints());
+  // A plain 3.10 would have none of it.
+  el7.rhel_major = 0;
+  EXPECT_FALSE(KernelFacts::assumed(el7, {}).has_stack_maps());
+}
+
+TEST(DropProgram, StackWithoutStackMapsRunsWithoutAndSaysSo) {
+  DropOptions options;
+  options.stack = true;
+  const Plan plan = drop_plan(kernel_of_version(kernel_version(4, 4, 0)), options);
+  EXPECT_TRUE(plan.stack_table.empty());
+  ASSERT_EQ(plan.limits.size(), 1u);
+  EXPECT_EQ(plan.limits[0].first, "--stack (kernel stacks)");
+  EXPECT_NE(plan.limits[0].second.find("4.6"), std::string::npos) << plan.limits[0].second;
+  // 4.4 has no BPF on tracepoints: the kfree_skb kprobe stands in.
+  ASSERT_EQ(plan.probes.size(), 1u);
+  EXPECT_EQ(plan.probes[0].choices.back().target, "kfree_skb");
 }
 
 }  // namespace

@@ -21,6 +21,7 @@ class Headers : public ::testing::Test {
     fs::create_directories(root_ / "tree/include/linux");
     fs::create_directories(root_ / "tree/include/generated");
     std::ofstream(root_ / "tree/include/generated/utsrelease.h") << "#define UTS_RELEASE \"4.15.0-213-generic\"\n";
+    std::ofstream(root_ / "tree/include/generated/autoconf.h") << "#define CONFIG_X86_64 1\n#define CONFIG_NET 1\n";
     kernel_.release = "6.18.44-fc-v769";
     kernel_.version_code = kernel_version(6, 18, 44);
   }
@@ -105,6 +106,43 @@ TEST_F(Headers, ForeignTreeMatchingTheRunningKernelIsAccepted) {
   options.kernel_headers = root_ / "tree";
   options.kernel_release = kernel_.release;
   EXPECT_EQ(choose_headers(kernel_, options).mode, "foreign");
+}
+
+// A tree read as the kernel it describes: release, LINUX_VERSION_CODE (not
+// the release's numbers) and RHEL major.
+TEST_F(Headers, TreeDescribesItsKernel) {
+  fs::create_directories(root_ / "tree/include/generated/uapi/linux");
+  std::ofstream(root_ / "tree/include/generated/uapi/linux/version.h")
+      << "#define LINUX_VERSION_CODE 200192\n#define KERNEL_VERSION(a,b,c) (((a) << 16) + ((b) << 8) + (c))\n"
+         "#define RHEL_MAJOR 7\n#define RHEL_MINOR 9\n";
+  const HeaderTreeKernel tree = describe_header_tree(root_ / "tree");
+  EXPECT_EQ(tree.release, "4.15.0-213-generic");
+  EXPECT_EQ(tree.version_code, 200192u);  // 3.14.0: what version.h says wins
+  EXPECT_EQ(tree.rhel_major, 7);
+  HeaderOptions options;
+  options.kernel_headers = root_ / "tree";
+  const KernelInfo k = kernel_of_header_tree(options);
+  EXPECT_EQ(k.rhel_major, 7);
+  EXPECT_TRUE(k.has_kprobes);  // RHEL 7's backport
+  EXPECT_EQ(rhel_major_of_release("3.10.0-1160.el7.x86_64"), 7);
+  EXPECT_EQ(rhel_major_of_release("4.18.0-513.el8_9.x86_64"), 8);
+  EXPECT_EQ(rhel_major_of_release("6.1.0-57-amd64"), 0);
+}
+
+// Trees BCC cannot use here are refused in one line naming the fix.
+TEST_F(Headers, UnconfiguredAndForeignArchitectureTreesAreRefused) {
+  HeaderOptions options;
+  options.kernel_headers = root_ / "tree";
+  options.force = true;
+  std::ofstream(root_ / "tree/include/generated/autoconf.h") << "#define CONFIG_ARM64 1\n";
+  std::string message = error_of(options);
+  EXPECT_NE(message.find("configured for ARM64"), std::string::npos) << message;
+  EXPECT_NE(message.find("x86_64 kernel-devel"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  fs::remove(root_ / "tree/include/generated/autoconf.h");
+  message = error_of(options);
+  EXPECT_NE(message.find("include/generated/autoconf.h is missing"), std::string::npos) << message;
+  EXPECT_THROW(choose_headers(kernel_, options), UsageError);
 }
 
 TEST_F(Headers, UnreadableOrEmptyDirectoriesAreNamed) {

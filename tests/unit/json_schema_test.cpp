@@ -123,9 +123,9 @@ TEST_F(JsonSchema, EveryKeyWrittenIsDocumentedAndEveryDocumentedKeyIsWritten) {
   drop.pkt = tcp();
   std::strcpy(drop.comm, "nc");
   const DropDiagnosis diagnosis{"no-socket", "warn", "nothing listens", "start it"};
-  emit("drop (drop)", DropRecord{&drop, true, "NO_SOCKET", "tcp_v4_rcv+0x10", &diagnosis, stack});
+  emit("drop (drop)", DropRecord{&drop, true, "NO_SOCKET", "", "tcp_v4_rcv+0x10", &diagnosis, stack});
   drop.pkt = icmp();
-  emit("drop (drop)", DropRecord{&drop, false, "", "tcp_v4_rcv+0x10", nullptr, {}});
+  emit("drop (drop)", DropRecord{&drop, false, "", "NO_SOCKET", "tcp_v4_rcv+0x10", nullptr, {}});
   DropSummaryRecord drop_summary;
   drop_summary.by_reason_location.push_back({"NO_SOCKET", "tcp_v4_rcv+0x10", 2});
   emit("summary (drop)", drop_summary);

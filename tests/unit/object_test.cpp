@@ -1,6 +1,8 @@
 // Compiled objects as files (the compile cache and bundles): what is written
 // reads back the same, and a damaged file is refused, never half-trusted.
 #include "runner/bpf/object.h"
+#include "runner/session/bundle.h"
+#include "runner/tools/rst/rst.h"
 
 #include <gtest/gtest.h>
 
@@ -103,6 +105,26 @@ TEST(ObjectFile, MapLoadsAreFoundBySourceRegisterNotByValue) {
   ASSERT_EQ(loads.size(), 1u);
   EXPECT_EQ(loads[0].first, 0u);
   EXPECT_EQ(loads[0].second, 7);
+}
+
+
+// A bundle is planned again on its target from what it recorded: RHEL 7's
+// backport must survive the trip, or its program is refused as another one.
+TEST(Bundle, ItsKernelIsPlannedAgainTheSame) {
+  KernelInfo el7;
+  el7.release = "3.10.0-1160.el7.x86_64";
+  el7.version_code = kernel_version(3, 10, 0);
+  el7.rhel_major = 7;
+  el7.has_kprobes = true;
+  HeaderChoice headers;
+  headers.mode = "foreign";
+  const KernelFacts target = KernelFacts::assumed(el7, headers);
+  const Plan plan = rst_plan(target, RstOptions{});
+  const std::string path = ::testing::TempDir() + "/el7.bundle";
+  write_bundle(path, plan, target, "filter none", sample().object);
+  const Bundle back = read_bundle(path);
+  EXPECT_EQ(back.target.rhel_major, 7);
+  EXPECT_EQ(plan_fingerprint(rst_plan(bundle_facts(back), RstOptions{})), plan_fingerprint(plan));
 }
 
 }  // namespace

@@ -116,8 +116,8 @@ class Plan : public ::testing::Test {
 
 TEST_F(Plan, AlternativeNamesVersionsAndMissingFunctions) {
   const auto plan = plan_trace(list_, {}, facts());
-  // ip_rcv_core resolves to its .isra clone; tcp_drop is gone in 6.1 (not
-  // reported); __dev_queue_xmit is missing from kallsyms (reported);
+  // ip_rcv_core resolves to its .isra clone; tcp_drop is gone in 6.1 (said,
+  // with the kernels it is for); __dev_queue_xmit is missing from kallsyms (reported);
   // ipt_do_table needs --iptable; tracepoints are absent in this fake tracefs.
   EXPECT_EQ(names(plan), (std::vector<std::string>{"ip_rcv", "ip_rcv_core.isra.0", "nf_hook_slow"}));
   EXPECT_TRUE(plan.hops[2].special_nf);
@@ -126,7 +126,61 @@ TEST_F(Plan, AlternativeNamesVersionsAndMissingFunctions) {
   EXPECT_NE(missing.find("tp:skb:kfree_skb (no such tracepoint"), std::string::npos) << missing;
   // A stand-in tracepoint is not "missing" when what it stands for is absent too: its function is reported.
   EXPECT_EQ(missing.find("net_dev_queue"), std::string::npos) << missing;
-  EXPECT_EQ(missing.find("tcp_drop"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("tcp_drop (not on 6.1.0-test: the probe list has it for 3.10-5.18)"), std::string::npos)
+      << missing;
+}
+
+// A hop whose signature changed has a line per range; RHEL 7 takes the
+// lines naming rhel7; a kprobe stands in for a tracepoint where BPF cannot
+// run on tracepoints; other names are attach fallbacks.
+TEST(PlanVersions, RangesRhel7AndStandIns) {
+  const auto list = parse_probe_list(
+      "ip_rcv_finish 1 ip 3.10-4.1 - a\n"
+      "ip_rcv_finish 2 ip 4.1-4.4,rhel7 - a\n"
+      "ip_rcv_finish 3 ip 4.4- - a\n"
+      "tcp_drop 2 tcp 4.10-,rhel7 - b\n"
+      "udpv6_rcv 1 udp - __udp6_lib_rcv c\n"
+      "tp:skb:kfree_skb skbaddr drop - - d\n"
+      "kfree_skb 1 drop - tp:skb:kfree_skb e\n",
+      "t.probes");
+  std::istringstream in("ffffffff81000000 T ip_rcv_finish\nffffffff81000100 T tcp_drop\nffffffff81000200 t udpv6_rcv\n"
+                        "ffffffff81000300 T __udp6_lib_rcv\nffffffff81000400 T kfree_skb\n");
+  const Kallsyms symbols = Kallsyms::parse(in);
+  auto plan_for = [&](uint32_t version, int rhel, const std::vector<std::string>& only = {}) {
+    KernelInfo k;
+    k.release = "test";
+    k.version_code = version;
+    k.rhel_major = rhel;
+    k.has_kprobes = true;
+    HopSelection selection;
+    selection.only = only;
+    return plan_trace(list, selection, KernelFacts::running(k, {}, ready_kallsyms(symbols)));
+  };
+  auto arg_of = [](const TracePlan& p, const std::string& name) {
+    for (const auto& hop : p.hops)
+      if (hop.spec.name == name) return hop.spec.skb_arg;
+    return 0;
+  };
+  EXPECT_EQ(arg_of(plan_for(kernel_version(3, 18, 0), 0), "ip_rcv_finish"), 1);
+  EXPECT_EQ(arg_of(plan_for(kernel_version(4, 2, 0), 0), "ip_rcv_finish"), 2);
+  EXPECT_EQ(arg_of(plan_for(kernel_version(4, 19, 0), 0), "ip_rcv_finish"), 3);
+  const TracePlan el7 = plan_for(kernel_version(3, 10, 0), 7);
+  EXPECT_EQ(arg_of(el7, "ip_rcv_finish"), 2);
+  EXPECT_EQ(arg_of(el7, "tcp_drop"), 2);  // backported
+  // A 3.18 kernel has no tcp_drop: said so.
+  const TracePlan old = plan_for(kernel_version(3, 18, 0), 0);
+  EXPECT_EQ(arg_of(old, "tcp_drop"), 0);
+  EXPECT_NE(describe_missing(old.missing).find("tcp_drop (not on test: the probe list has it for 4.10-, RHEL 7)"),
+            std::string::npos)
+      << describe_missing(old.missing);
+  // Running kernels here have no tracefs: the tracepoint cannot be used, the
+  // kfree_skb kprobe stands in for it (also when only the tracepoint is asked for).
+  const TracePlan drops = plan_for(kernel_version(4, 4, 0), 0, {"tp:skb:kfree_skb"});
+  ASSERT_EQ(drops.hops.size(), 1u);
+  EXPECT_EQ(drops.hops[0].function, "kfree_skb");
+  // udpv6_rcv falls back to __udp6_lib_rcv when it will not attach.
+  for (const auto& hop : el7.hops)
+    if (hop.function == "udpv6_rcv") EXPECT_EQ(hop.fallbacks, std::vector<std::string>{"__udp6_lib_rcv"});
 }
 
 TEST_F(Plan, SelectionOnlyAddExcludeIptables) {

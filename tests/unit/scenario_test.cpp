@@ -120,6 +120,27 @@ TEST(ScenarioRequirements, EachKindIsChecked) {
   EXPECT_THROW(unmet_requirement(s, facts), ScenarioError);
 }
 
+// RHEL 7 is a kernel of its own for scenarios (its 3.10 has 4.x backports),
+// and TAGS name the suites a scenario belongs to.
+TEST(ScenarioRequirements, Rhel7AndTags) {
+  Scenario s;
+  Facts facts;
+  facts.version_code = (3u << 16) + (10u << 8);
+  s.requires_ = {"rhel7"};
+  EXPECT_EQ(unmet_requirement(s, facts), "rhel7 (not RHEL 7's kernel)");
+  facts.rhel7 = true;
+  EXPECT_EQ(unmet_requirement(s, facts), std::nullopt);
+  s.requires_ = {"!rhel7"};
+  EXPECT_EQ(unmet_requirement(s, facts), "!rhel7 (this kernel has it)");
+
+  const auto parsed = parse_scenarios("NAME a\nTAGS legacy bpftrace\nRUN true\nEXPECT x\nNAME b\nRUN true\nEXPECT y\n",
+                                      "t.scn");
+  EXPECT_EQ(parsed[0].tags, (std::vector<std::string>{"legacy", "bpftrace"}));
+  EXPECT_TRUE(has_any_tag(parsed[0], {"bpftrace"}));
+  EXPECT_FALSE(has_any_tag(parsed[1], {"legacy"}));
+  EXPECT_TRUE(has_any_tag(parsed[1], {}));  // no --tags: every scenario
+}
+
 TEST(ScenarioCheck, ExpectationsJudgeTheOutput) {
   Scenario s;
   s.expect = {"NO_SOCKET"};

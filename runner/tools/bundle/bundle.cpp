@@ -8,7 +8,6 @@
 
 #include "runner/bpf/program.h"
 #include "runner/common/errors.h"
-#include "runner/kernel/abi.h"
 #include "runner/session/bundle.h"
 #include "runner/tools/options.h"
 
@@ -43,21 +42,6 @@ struct BundleOptions {
   std::string formats_dir;
 };
 
-// The target as its header tree describes it.
-KernelInfo target_of(const HeaderOptions& h) {
-  KernelInfo k;
-  const auto layout = header_tree_layout(h.kernel_headers);
-  k.release = h.kernel_release.empty() && layout ? header_tree_release(layout->build) : h.kernel_release;
-  if (k.release.empty())
-    throw UsageError(fmt::format("--kernel-headers '{}': cannot tell which release the tree is for (add "
-                                 "--kernel-release REL)",
-                                 h.kernel_headers.string()));
-  k.version_code = h.version_code.value_or(parse_version_code(k.release).value_or(0));
-  // RHEL 7's 3.10 has BPF kprobes by backport (its version.h says RHEL_MAJOR).
-  k.has_kprobes = abi::has_bpf_kprobes(k.version_code) || (layout && header_tree_is_rhel(layout->build));
-  return k;
-}
-
 int run_bundle(const BundleOptions& o) {
   const RunOptions& run = *o.tool->run_options_in(o.command);
   HeaderOptions headers = run.headers;
@@ -68,7 +52,7 @@ int run_bundle(const BundleOptions& o) {
       throw EnvironmentError("bundle: tracefs is not mounted, so this kernel's tracepoint layouts are unknown (mount "
                              "it, or give --tracepoint-formats DIR)");
   } else {
-    target = target_of(headers);
+    target = kernel_of_header_tree(headers);
     headers.force = true;  // the tree is for the target, not for this machine
     // The tree's own version.h gives the version kprobes must match (before
     // 5.0): Debian's 4.19.0-N is 4.19.2xx there, not what the name says.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,92 +16,6 @@
 #include "runner/tools/options.h"
 
 namespace skbtrail {
-
-std::vector<std::string> default_check_kernels() { return {"3.10", "4.4", "4.9", "4.14", "4.19", "5.4"}; }
-
-CompatTarget parse_compat_target(std::string_view text) {
-  const auto code = parse_kernel_version(text);
-  if (!code)
-    throw UsageError(fmt::format("--kernel '{}': give a kernel version as X.Y (e.g. --kernel 4.9; 3.10 means RHEL 7.6+)",
-                                 text));
-  CompatTarget t{std::string(text), *code, ""};
-  if ((*code >> 8) == ((3u << 8) | 10u)) t.backport = "rhel7";
-  else if (*code < kernel_version(4, 1, 0))
-    throw UsageError(fmt::format("--kernel {}: mainline kernels before 4.1 cannot attach BPF to kprobes; the only "
-                                 "older ones that can are RHEL 7's 3.10 (--kernel 3.10)",
-                                 text));
-  return t;
-}
-std::vector<std::string> map_problems(const std::vector<std::string>& map_types, const CompatTarget& target,
-                                      const CompatTable& table) {
-  std::vector<std::string> problems;
-  const CompatTable::Backport* backport = target.backport.empty() ? nullptr : table.backport(target.backport);
-  for (const auto& type : map_types) {
-    if (backport) {
-      if (!backport->maps.contains(type))
-        problems.push_back(fmt::format("map type {} is not in the {} backport", type, target.backport));
-      continue;
-    }
-    const auto since = table.map_since(type);
-    if (!since) problems.push_back(fmt::format("map type {} has no entry in scripts/bpf-compat.data", type));
-    else if (*since > target.version)
-      problems.push_back(fmt::format("map type {} needs {}, not on {}", type, version_text(*since), target.name));
-  }
-  return problems;
-}
-std::vector<std::string> compat_problems(const CheckedFunction& fn, const CompatTarget& target,
-                                         const CompatTable& table) {
-  std::vector<std::string> problems;
-  const CompatTable::Backport* backport = target.backport.empty() ? nullptr : table.backport(target.backport);
-  const uint32_t v = target.version;
-  const std::string where = target.backport.empty() ? target.name : fmt::format("{} ({})", target.name, target.backport);
-  auto too_new = [&](const std::string& what, std::optional<uint32_t> since) {
-    if (!since) return fmt::format("{} has no entry in scripts/bpf-compat.data (add its first kernel version)", what);
-    return fmt::format("{} needs {}, not on {}", what, version_text(*since), where);
-  };
-  // Program type.
-  if (backport) {
-    if (!backport->progs.contains(fn.prog_type))
-      problems.push_back(fmt::format("{} programs are not in the {} backport", fn.prog_type, target.backport));
-  } else if (const auto since = table.prog_since(fn.prog_type); !since || *since > v) {
-    problems.push_back(too_new("the " + fn.prog_type + " program type", since));
-  }
-  // Helpers.
-  for (const int32_t id : fn.facts.helpers) {
-    const std::string name = helper_name(id);
-    if (backport) {
-      if (!backport->helpers.contains(name))
-        problems.push_back(fmt::format("helper bpf_{} ({}) is not in the {} backport", name, id, target.backport));
-      continue;
-    }
-    const auto since = table.helper_since(name);
-    if (!since || *since > v) problems.push_back(too_new(fmt::format("helper bpf_{} ({})", name, id), since));
-  }
-  // Verifier features.
-  auto feature = [&](bool used, const char* name, const char* what) {
-    const auto since = table.feature_since(name);
-    if (used && (!since || *since > v)) problems.push_back(too_new(what, since));
-  };
-  feature(fn.facts.bpf_to_bpf_calls, "bpf-to-bpf-calls", "a bpf-to-bpf call (a function not inlined)");
-  feature(fn.facts.backward_jumps, "bounded-loops", "a backward jump (a loop)");
-  feature(fn.facts.global_data, "global-data", "global data (.data/.rodata/.bss)");
-  feature(fn.facts.jmp32, "jmp32", "jmp32 instructions (LLVM -mcpu=v3)");
-  const size_t limit = table.instruction_limit(backport ? backport->base : v);
-  if (fn.facts.instructions > limit)
-    problems.push_back(fmt::format("{} instructions, over the {} limit of {}", fn.facts.instructions, limit, where));
-  if (fn.facts.stack_bytes > 512)
-    problems.push_back(fmt::format("{} bytes of stack, over the 512-byte limit", fn.facts.stack_bytes));
-  return problems;
-}
-
-KernelFacts target_facts(const CompatTarget& target, const KernelFacts& host, const CompatTable& table) {
-  const CompatTable::Backport* backport = target.backport.empty() ? nullptr : table.backport(target.backport);
-  KernelInfo kernel = host.kernel();  // tracefs etc. from here; version and abilities of the target
-  kernel.version_code = backport ? backport->base : target.version;
-  kernel.release = fmt::format("{} (checked)", target.name);
-  kernel.has_kprobes = backport ? backport->progs.contains("kprobe") : abi::has_bpf_kprobes(target.version);
-  return KernelFacts::assumed(std::move(kernel), host.headers());
-}
 
 namespace {
 
@@ -140,17 +55,36 @@ std::vector<CheckedFunction> checked_functions(const Plan& plan, const BpfObject
   return out;
 }
 
-// Compiles and judges one plan; returns how many parts would not load.
+// The compiler's words for a failed compile: its errors, each with the two
+// lines that show where; the warnings and include chains the kernel
+// headers make clang print are left out.
+std::string compile_message(const std::string& what) {
+  std::string out;
+  std::istringstream in(what);
+  int context = 0;
+  for (std::string line; std::getline(in, line);) {
+    const bool error = line.find("error:") != std::string::npos;
+    if (!error && context == 0) continue;
+    context = error ? 2 : context - 1;
+    out += "         | " + line + "\n";
+  }
+  return out.empty() ? "         | " + what + "\n" : out;
+}
+
+// Compiles and judges one plan; returns how many parts would not load (a
+// plan that does not compile counts once and says why).
 int check_plan(const Plan& plan, const KernelFacts& facts, const CompatTarget& target, const CompatTable& table,
                bool verbose) {
+  // Helpers follow the kernel checked (the plan's ABI flags); struct layouts
+  // follow the headers compiled against.
   CompileRequest request{plan.program, plan.cflags, facts.headers(), plan.source};
-  // Helpers follow the kernel checked; struct layouts follow the headers here.
-  request.cflags.push_back(fmt::format("-DSKBTRAIL_KERNEL_VERSION={}", facts.version()));
   BpfObject module;
   try {
     module = compile_program(request);
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("check: {} ({})", e.what(), plan.label));
+    std::printf("  FAIL %s: does not compile (header mode %s):\n%s", plan.label.c_str(), facts.headers().mode.c_str(),
+                compile_message(e.what()).c_str());
+    return 1;
   }
   size_t largest = 0;
   int failed = 0;
@@ -177,36 +111,76 @@ int check_plan(const Plan& plan, const KernelFacts& facts, const CompatTarget& t
   return failed;
 }
 
-// The plans to check on `facts`: every tracing command's, or the user's programs.
-std::vector<Plan> plans_to_check(const CheckOptions& options, const KernelFacts& facts) {
+// The plans to check on `facts`: every tracing command's, or the user's
+// programs. A command that cannot run there at all says so (and counts).
+std::vector<Plan> plans_to_check(const CheckOptions& options, const KernelFacts& facts, int& offenders) {
   std::vector<Plan> plans;
   if (!options.programs.empty()) {
     for (const auto& path : options.programs) plans.push_back(exec_plan(read_program_file(path, "--program"), path));
     return plans;
   }
-  for (const Tool* tool : tools())
-    if (tool->traces())
+  for (const Tool* tool : tools()) {
+    if (!tool->traces()) continue;
+    try {
       for (auto& plan : tool->check_plans(facts)) plans.push_back(std::move(plan));
+    } catch (const std::exception& e) {
+      std::printf("  FAIL %s: cannot be planned: %s\n", std::string(tool->name()).c_str(), e.what());
+      ++offenders;
+    }
+  }
   return plans;
+}
+
+int check_kernel(const CheckOptions& options, const KernelFacts& facts, const CompatTarget& target,
+                 const CompatTable& table) {
+  int offenders = 0;
+  const std::vector<Plan> plans = plans_to_check(options, facts, offenders);
+  for (const auto& plan : plans) offenders += check_plan(plan, facts, target, table, options.verbose);
+  return offenders;
+}
+
+// A header tree as the target: its version, its RHEL backport, its layouts
+// (compiled against the tree itself) and the tracepoint layouts of its
+// version (or of --tracepoint-formats DIR: a copy of the target's events/).
+int check_tree(const CheckOptions& options, const std::filesystem::path& tree, const CompatTable& table) {
+  HeaderOptions headers = options.headers;
+  headers.kernel_headers = tree;
+  headers.force = true;  // the tree is for the target, not for this machine
+  const KernelInfo target_kernel = kernel_of_header_tree(headers);
+  headers.kernel_release.clear();  // the tree's own version.h gives the version
+  const HeaderChoice choice = choose_headers(target_kernel, headers);
+  KernelFacts facts = KernelFacts::assumed(target_kernel, choice);
+  if (!options.tracepoint_formats.empty()) facts.with_tracepoint_dir(options.tracepoint_formats);
+  const CompatTarget target = compat_target_of(target_kernel);
+  std::printf("tree %s: %s (version code %s%s), %zu instructions per program, helpers/maps/programs of %s\n",
+              tree.c_str(), target_kernel.release.c_str(), format_version_code(target_kernel.version_code).c_str(),
+              target_kernel.rhel_major ? fmt::format(", RHEL {}", target_kernel.rhel_major).c_str() : "",
+              table.instruction_limit(target.backport.empty() ? target.version : table.backport(target.backport)->base),
+              target.backport.empty() ? version_text(target.version).c_str() : target.backport.c_str());
+  return check_kernel(options, facts, target, table);
 }
 
 int run_check(const CheckOptions& options) {
   const CompatTable& table = CompatTable::bundled();
-  std::vector<CompatTarget> targets;
-  for (const auto& k : options.kernels.empty() ? default_check_kernels() : options.kernels)
-    targets.push_back(parse_compat_target(k));
-  // Compiling needs headers (this host's) and maps are created by BCC: root.
-  const KernelFacts host = open_environment(options.headers, "check");
-
   int offenders = 0;
-  for (const auto& target : targets) {
-    const KernelFacts facts = target_facts(target, host, table);
-    const std::vector<Plan> plans = plans_to_check(options, facts);
-    std::printf("kernel %s%s: %zu instructions per program, helpers/maps/programs of %s\n", target.name.c_str(),
-                target.backport.empty() ? "" : fmt::format(" ({} backport)", target.backport).c_str(),
-                table.instruction_limit(facts.version()),
-                target.backport.empty() ? version_text(target.version).c_str() : target.backport.c_str());
-    for (const auto& plan : plans) offenders += check_plan(plan, facts, target, table, options.verbose);
+  if (!options.trees.empty()) {
+    // BCC creates the programs' maps while compiling: bpf() permission.
+    usable_kernel("check");
+    for (const auto& tree : options.trees) offenders += check_tree(options, tree, table);
+  } else {
+    std::vector<CompatTarget> targets;
+    for (const auto& k : options.kernels.empty() ? default_check_kernels() : options.kernels)
+      targets.push_back(parse_compat_target(k));
+    // Compiling needs headers (this host's) and maps are created by BCC: root.
+    const KernelFacts host = open_environment(options.headers, "check");
+    for (const auto& target : targets) {
+      const KernelFacts facts = target_facts(target, host, table);
+      std::printf("kernel %s%s: %zu instructions per program, helpers/maps/programs of %s\n", target.name.c_str(),
+                  target.backport.empty() ? "" : fmt::format(" ({} backport)", target.backport).c_str(),
+                  table.instruction_limit(facts.version()),
+                  target.backport.empty() ? version_text(target.version).c_str() : target.backport.c_str());
+      offenders += check_kernel(options, facts, target, table);
+    }
   }
   std::fflush(stdout);
   if (offenders) {
@@ -228,7 +202,12 @@ class CheckTool : public Tool {
     po::options_description check("check");
     check.add_options()
         ("kernel", po::value<std::vector<std::string>>()->value_name("X.Y"),
-         "a kernel to check for (repeatable; default 3.10 4.4 4.9 4.14 4.19 5.4; 3.10 means RHEL 7.6+)")
+         "a kernel version to lint for, against this host's headers (repeatable; default 3.10 4.4 4.9 4.14 4.19 "
+         "5.4; 3.10 means RHEL 7.6+)")
+        ("all-trees", po::value<std::vector<std::string>>()->multitoken()->value_name("DIR..."),
+         "compile against each of these header trees, as --kernel-headers does for one")
+        ("tracepoint-formats", po::value<std::string>()->value_name("DIR"),
+         "with --kernel-headers: the target's own tracepoint formats (a copy of its events/ directory)")
         ("program", po::value<std::vector<std::string>>()->value_name("FILE.c"),
          "check this BCC program instead of the bundled ones (repeatable)")
         ("verbose,v", po::bool_switch(), "every BPF function, not only the offenders")
@@ -238,21 +217,45 @@ class CheckTool : public Tool {
     const auto vm = parse_options("check", args, all);
     if (vm.count("help"))
       return Command::show(help_text(
-          "usage: skbtrail check [--kernel X.Y]... [--program FILE.c]...\n\nCompiles each command's own plans for that "
-          "kernel (the configurations its options can produce (against this host's headers) and reads its "
-          "bytecode back: instructions per BPF function, helpers called, bpf-to-bpf calls, loops, global data, "
-          "jmp32, stack depth, map and program types. These are compared with scripts/bpf-compat.data (first "
-          "kernel of each helper, map and program type; the verifier's size limit; RHEL 7's backport set). "
-          "Exits 1 naming each function that would not load.",
+          "usage: skbtrail check [--kernel X.Y]... [--program FILE.c]...\n"
+          "       skbtrail check --kernel-headers DIR | --all-trees DIR...\n\n"
+          "Compiles each command's own plans (every configuration its options can produce) for a kernel and reads "
+          "the bytecode back: instructions per BPF function, helpers called, bpf-to-bpf calls, loops, global data, "
+          "jmp32, stack depth, map and program types, compared with scripts/bpf-compat.data (first kernel of each "
+          "helper, map and program type; the verifier's size limit; RHEL 7's backport set).\n\n"
+          "With --kernel X.Y the programs compile against this host's headers with that version's helpers. With "
+          "--kernel-headers DIR (or --all-trees DIR...) they compile against that real tree, with its version, "
+          "config, RHEL backport and struct layouts, and the tracepoint layouts of its version; no --force-headers "
+          "is needed. Exits 1 naming each program, configuration and compiler message, or function, that would "
+          "not load.",
           all,
-          "\nexamples:\n  skbtrail check                          the CI matrix: 3.10 4.4 4.9 4.14 4.19 5.4\n"
+          "\nexamples:\n  skbtrail check                          the version matrix: 3.10 4.4 4.9 4.14 4.19 5.4\n"
           "  skbtrail check --kernel 4.9 -v          every function with its size, stack and helpers\n"
+          "  skbtrail check --kernel-headers /usr/src/kernels/3.10.0-1160.el7.x86_64   a real CentOS 7 tree\n"
+          "  skbtrail check --all-trees /lib/modules/*/build   every tree installed here\n"
           "  skbtrail check --kernel 4.14 --program my.bpf.c   your own program\n"));
     CheckOptions o;
     o.headers = header_options(vm);
     if (vm.count("kernel")) {
       o.kernels = vm["kernel"].as<std::vector<std::string>>();
       for (const auto& k : o.kernels) parse_compat_target(k);  // reject bad versions before compiling anything
+    }
+    if (vm.count("all-trees"))
+      for (const auto& t : vm["all-trees"].as<std::vector<std::string>>()) o.trees.push_back(t);
+    if (!o.headers.kernel_headers.empty()) {
+      o.trees.insert(o.trees.begin(), o.headers.kernel_headers);
+      o.headers.kernel_headers.clear();
+    }
+    if (!o.trees.empty() && !o.kernels.empty())
+      throw UsageError("check: --kernel X.Y lints against this host's headers, --kernel-headers/--all-trees against "
+                       "real trees: give one or the other");
+    if (o.trees.size() > 1 && !o.headers.kernel_release.empty())
+      throw UsageError("--kernel-release names one tree's release: use it with one --kernel-headers DIR");
+    // Bad trees are refused before anything compiles.
+    for (const auto& t : o.trees) describe_header_tree(t, vm.count("all-trees") ? "--all-trees" : "--kernel-headers");
+    if (vm.count("tracepoint-formats")) {
+      if (o.trees.empty()) throw UsageError("--tracepoint-formats: only with --kernel-headers DIR");
+      o.tracepoint_formats = text_of(vm, "tracepoint-formats");
     }
     if (vm.count("program")) o.programs = vm["program"].as<std::vector<std::string>>();
     o.verbose = vm["verbose"].as<bool>();

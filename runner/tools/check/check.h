@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,9 @@ struct CompatTarget {
   std::string backport;  // "" for a mainline version
 };
 CompatTarget parse_compat_target(std::string_view text);  // throws UsageError
+// The target a described kernel (a header tree's) is linted as: its version,
+// and the rhel7 backport set for RHEL 7.
+CompatTarget compat_target_of(const KernelInfo& kernel);
 
 // One BPF function of one program configuration.
 struct CheckedFunction {
@@ -45,6 +49,8 @@ std::vector<std::string> map_problems(const std::vector<std::string>& map_types,
 struct CheckOptions {
   HeaderOptions headers;
   std::vector<std::string> kernels;   // --kernel, default: the CI matrix
+  std::vector<std::filesystem::path> trees;  // --kernel-headers / --all-trees: real header trees
+  std::filesystem::path tracepoint_formats;  // --tracepoint-formats DIR
   std::vector<std::string> programs;  // --program FILE.c: a user program instead of the bundled ones
   bool verbose = false;               // every function, not only the offenders
 };

@@ -75,6 +75,14 @@ DoctorReport build_doctor_report(const KernelFacts& facts, bool headers_ok, cons
                      kernel.kallsyms_readable ? fmt::format("{} text symbols", facts.kallsyms().size())
                                               : "addresses hidden (kptr_restrict); fix: run as root",
                      kernel.kallsyms_readable});
+  // What BPF can do here: probed by loading tiny programs and maps, not
+  // guessed from the version (RHEL 7's 3.10 has most of 4.x by backport).
+  if (kernel.features.probed) {
+    for (const auto& [name, present] : kernel.features.rows())
+      r.facts.push_back({"bpf: " + name, present ? "yes" : "no", "probed", true});
+  } else {
+    r.facts.push_back({"bpf features", "unknown", "not probed (no bpf() permission); version tables used", true});
+  }
   r.facts.push_back(tracepoint_row(facts, "skb", "kfree_skb", "reason"));
   r.facts.push_back(tracepoint_row(facts, "skb", "consume_skb", nullptr));
   r.facts.push_back(tracepoint_row(facts, "tcp", "tcp_send_reset", "reason"));
@@ -121,6 +129,7 @@ DoctorRow command_row(const Tool& tool, const KernelFacts& facts) {
   if (required_missing || uses.empty()) {
     row.status = "unusable";
     row.ok = false;
+    if (uses.empty() && lacks.empty()) lacks.emplace_back("every probe", "none of its probes can attach here");
   } else if (!lacks.empty()) {
     row.status = "partial";
   }
@@ -133,12 +142,12 @@ std::string format_doctor_report(const KernelInfo& kernel, const DoctorReport& r
   std::string out = fmt::format("kernel {} (version code {}{})\n\n", kernel.release,
                                 format_version_code(kernel.version_code),
                                 kernel.has_kernel_config ? ", /proc/config.gz present" : "");
-  fmt::format_to(std::back_inserter(out), "{:<24} {:<9} {}\n", "CHECK", "STATUS", "DETAIL");
+  fmt::format_to(std::back_inserter(out), "{:<30} {:<9} {}\n", "CHECK", "STATUS", "DETAIL");
   for (const auto& row : report.facts)
-    fmt::format_to(std::back_inserter(out), "{:<24} {:<9} {}\n", row.check, row.status, row.detail);
-  fmt::format_to(std::back_inserter(out), "\n{:<24} {:<9} {}\n", "COMMAND", "STATUS", "PROBES");
+    fmt::format_to(std::back_inserter(out), "{:<30} {:<9} {}\n", row.check, row.status, row.detail);
+  fmt::format_to(std::back_inserter(out), "\n{:<30} {:<9} {}\n", "COMMAND", "STATUS", "PROBES");
   for (const auto& row : report.commands)
-    fmt::format_to(std::back_inserter(out), "{:<24} {:<9} {}\n", row.check, row.status, row.detail);
+    fmt::format_to(std::back_inserter(out), "{:<30} {:<9} {}\n", row.check, row.status, row.detail);
   if (!report.can_run) out += "\nnothing can run here: fix the rows marked no/unusable above\n";
   return out;
 }
@@ -148,7 +157,9 @@ namespace {
 constexpr const char* kDoctorText = R"(usage: skbtrail doctor [OPTIONS]
 
 Lists what this kernel offers a BCC tracer (BTF, headers, kprobes, tracefs,
-kallsyms, tracepoints, bpf() permission), which headers skbtrail would use,
+kallsyms, tracepoints, bpf() permission, and what its BPF can do: program
+types, map types and helpers, probed by loading tiny programs as bpftool
+feature does), which headers skbtrail would use,
 compiles the drop program as a smoke test, and shows what each tracing
 command would attach here (its own plan with default options) or lack, with
 the fix for every missing piece. Exits 1 when nothing can run.
@@ -185,7 +196,11 @@ int run_doctor(const DoctorOptions& options) {
       row.ok = false;
       row.detail = std::string(e.what()).substr(0, 400);
       report.can_run = false;
-      for (auto& command : report.commands) command.status = "unusable";
+      for (auto& command : report.commands) {
+        command.status = "unusable";
+        command.ok = false;
+        command.detail = "the programs do not compile here (compile drop.bpf.c above); " + command.detail;
+      }
     }
     report.facts.insert(report.facts.begin() + 4, row);
   }

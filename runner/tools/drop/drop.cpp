@@ -45,7 +45,7 @@ ReporterFactory drop_reporter(const DropOptions& options, const RuleSet& rules) 
   return [&options, &rules](const SessionContext& c) {
     const TracepointFormat* format = c.facts.tracepoint_format("skb", "kfree_skb");
     auto reporter = std::make_unique<DropReporter>(c.names, drop_reason_names(format), has_drop_reason(format),
-                                                   options.summary);
+                                                   &rules, options.summary);
     if (options.diag) reporter->diagnose_with(&rules, options.diag_quiet);
     return reporter;
   };
@@ -81,8 +81,12 @@ class DropTool : public Tool {
   std::vector<Plan> check_plans(const KernelFacts& facts) const override {
     DropOptions diag;
     diag.diag = true;
-    diag.stack = facts.has_stack_maps();  // the command refuses --stack without stack maps
-    return {drop_plan(facts, DropOptions{}), drop_plan(facts, diag)};
+    diag.stack = true;
+    DropOptions filtered = diag;
+    filtered.filter = widest_filter(false);
+    Plan widest = drop_plan(facts, filtered);
+    widest.label += " (every filter)";
+    return {drop_plan(facts, DropOptions{}), drop_plan(facts, diag), std::move(widest)};
   }
 
   Command parse(const std::vector<std::string>& args) const override {
@@ -131,12 +135,9 @@ class DropTool : public Tool {
 }  // namespace
 
 Plan drop_plan(const KernelFacts& facts, const DropOptions& options) {
-  Plan plan;
-  plan.command = "drop";
-  plan.program = "drop.bpf.c";
-  plan.source = resources::expand_program(plan.program);
+  Plan plan = start_plan(facts, "drop", "drop.bpf.c");
   plan.perf_tables = {"drop_events"};
-  plan.cflags = filter_cflags(options.filter);
+  for (auto& flag : filter_cflags(options.filter)) plan.cflags.push_back(flag);
   plan.constants = late_constants(options.filter);
   if (has_drop_reason(facts.tracepoint_format("skb", "kfree_skb"))) plan.cflags.push_back("-DSKBTRAIL_HAVE_DROP_REASON=1");
 
@@ -158,18 +159,17 @@ Plan drop_plan(const KernelFacts& facts, const DropOptions& options) {
       plan.limits.emplace_back("nf_hook_slow (the netfilter chain of a drop)", *why);
     } else {
       plan.cflags.push_back("-DSKBTRAIL_NF_CONTEXT=1");
-      for (auto& flag : abi::nf_hook_slow_cflags(facts.version())) plan.cflags.push_back(flag);
+      for (auto& flag : abi::nf_hook_slow_cflags(facts.abi())) plan.cflags.push_back(flag);
       plan.probes.push_back({"nf_hook_slow", {nf_enter}, false});
       plan.probes.push_back(
           {"nf_hook_slow (return)", {{ProbeKind::Kretprobe, "nf_hook_slow", "skbtrail_nf_hook_slow_return"}}, false});
     }
   }
-  if (options.stack) {
+  if (options.stack && !facts.has_stack_maps()) {
+    // Drops without their stacks beat no drops: run, and say so once.
+    plan.limits.emplace_back("--stack (kernel stacks)", no_stack_maps_reason(facts));
+  } else if (options.stack) {
     label += " --stack";
-    if (!facts.has_stack_maps())
-      throw EnvironmentError(fmt::format("--stack: kernel stacks in BPF need 4.6 (stack maps); {} has none, leave "
-                                         "--stack out",
-                                         facts.kernel().release));
     plan.cflags.push_back("-DSKBTRAIL_WANT_STACK=1");
     plan.cflags.push_back(fmt::format("-DSKBTRAIL_STACK_ENTRIES={}", kStackEntries));
     plan.stack_table = "drop_stacks";

@@ -44,7 +44,15 @@ void write_text(Output& out, const DropRecord& r) {
   const std::string flags = ev.pkt.l4_proto == 6 ? tcp_flags_text(ev.pkt.tcp_flags) : std::string();
   append_padded(text, flags.empty() ? "-" : flags, 11);
   text += ' ';
-  append_padded(text, r.reason.empty() ? "-" : r.reason, 22);
+  if (!r.reason.empty()) {
+    append_padded(text, r.reason, 22);
+  } else if (!r.pseudo_reason.empty()) {
+    // "~": read from the location, not told by the kernel.
+    text += '~';
+    append_padded(text, r.pseudo_reason, 21);
+  } else {
+    append_padded(text, "-", 22);
+  }
   text += ' ';
   text += r.location;
   text += '\n';
@@ -62,6 +70,7 @@ void write_json(JsonLine& line, const DropRecord& r) {
   line.str("ifname", fixed_string(ev.ifname));
   write_packet_json(line, ev.pkt);
   if (r.has_reason) line.str("reason", r.reason).num("reason_code", ev.reason);
+  else if (!r.pseudo_reason.empty()) line.str("pseudo_reason", r.pseudo_reason);
   line.str("location", r.location).hex("skb", ev.skbaddr);
   if (r.diagnosis) {
     line.begin_object("diag").str("rule", r.diagnosis->rule).str("level", r.diagnosis->level);

@@ -23,6 +23,7 @@ struct DropRecord {
   const skbtrail_drop_event* event = nullptr;  // time, process, netns, device, packet, skb
   bool has_reason = false;                     // the kernel reports drop reasons (5.17+)
   std::string_view reason;                     // its name, "" without
+  std::string_view pseudo_reason;              // without reasons: what the location stands for, or ""
   std::string_view location;                   // "tcp_v4_rcv+0x99"
   const DropDiagnosis* diagnosis = nullptr;    // --diag, when a rule matched
   StackView stack;

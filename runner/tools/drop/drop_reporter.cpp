@@ -15,8 +15,10 @@ namespace {
 std::string function_of(const std::string& frame) { return frame.substr(0, frame.find('+')); }
 }  // namespace
 
-DropReporter::DropReporter(const AddressNamer& names, ValueNames reasons, bool has_reason, bool summary)
-    : names_(names), reasons_(std::move(reasons)), has_reason_(has_reason), summary_(summary) {}
+DropReporter::DropReporter(const AddressNamer& names, ValueNames reasons, bool has_reason, const RuleSet* rules,
+                           bool summary)
+    : names_(names), reasons_(std::move(reasons)), has_reason_(has_reason), summary_(summary),
+      pseudo_rules_(rules) {}
 
 void DropReporter::begin(Output& out) {
   if (!out.json()) out.text() += drop_header();
@@ -25,6 +27,13 @@ void DropReporter::begin(Output& out) {
 const std::string& DropReporter::reason_name(uint32_t reason) const {
   if (const auto it = reason_names_.find(reason); it != reason_names_.end()) return it->second;
   return reason_names_.emplace(reason, has_reason_ ? reasons_.name_or_number(reason) : std::string()).first->second;
+}
+
+const std::string& DropReporter::pseudo_reason(uint64_t location, const std::string& described) const {
+  if (const auto it = pseudo_reasons_.find(location); it != pseudo_reasons_.end()) return it->second;
+  std::string pseudo;
+  if (!has_reason_ && pseudo_rules_) pseudo = pseudo_rules_->pseudo_reason_of(function_of(described));
+  return pseudo_reasons_.emplace(location, std::move(pseudo)).first->second;
 }
 
 bool DropReporter::diagnose(const skbtrail_drop_event& ev, const std::string& reason, const std::string& location,
@@ -73,7 +82,8 @@ void DropReporter::report(const skbtrail_drop_event& ev, std::span<const uint64_
     ++entry.count;
     if (quiet_ && !is_abnormal(*rule)) return;  // counted, not printed
   }
-  out.write(DropRecord{&ev, has_reason_, reason, location, diagnosed ? &diagnosis : nullptr, {&names_, stack}});
+  out.write(DropRecord{&ev, has_reason_, reason, pseudo_reason(ev.location, location), location,
+                       diagnosed ? &diagnosis : nullptr, {&names_, stack}});
 }
 
 void DropReporter::lost(size_t table, int cpu, uint64_t count, Output& out) {

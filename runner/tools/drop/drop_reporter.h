@@ -19,7 +19,10 @@ namespace skbtrail {
 
 class DropReporter : public EventReporter<skbtrail_drop_event> {
  public:
-  DropReporter(const AddressNamer& names, ValueNames reasons, bool has_reason, bool summary = true);
+  // rules: the drop rules; their pseudo-reasons name drops on kernels
+  // without reasons (and --diag matches them, see diagnose_with).
+  DropReporter(const AddressNamer& names, ValueNames reasons, bool has_reason, const RuleSet* rules,
+               bool summary = true);
   // --diag: classify every event with these rules (nullptr: no diagnosis);
   // quiet prints only warn/error drops (all are counted).
   void diagnose_with(const RuleSet* rules, bool quiet) {
@@ -37,6 +40,9 @@ class DropReporter : public EventReporter<skbtrail_drop_event> {
 
  private:
   const std::string& reason_name(uint32_t reason) const;  // cached; "" without reasons
+  // Without reasons: what the drop location stands for ("" when nothing);
+  // cached by address.
+  const std::string& pseudo_reason(uint64_t location, const std::string& described) const;
   // The rule that explains ev; nullopt-like (rule empty) when none matches.
   bool diagnose(const skbtrail_drop_event& ev, const std::string& reason, const std::string& location,
                 std::span<const uint64_t> stack, DropDiagnosis& out, const Rule*& rule) const;
@@ -50,6 +56,8 @@ class DropReporter : public EventReporter<skbtrail_drop_event> {
   // Counted by (reason, location address): names are resolved once, at the summary.
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> by_reason_location_;
   mutable std::unordered_map<uint32_t, std::string> reason_names_;
+  mutable std::unordered_map<uint64_t, std::string> pseudo_reasons_;
+  const RuleSet* pseudo_rules_ = nullptr;
   const RuleSet* rules_ = nullptr;
   bool quiet_ = false;
   struct CauseCount {

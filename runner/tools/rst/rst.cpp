@@ -67,7 +67,13 @@ class RstTool : public Tool {
   std::string program_options_of(const Command& command) const override { return fmt::format("filter {}", describe(command.get<RstOptions>().filter)); }
   const RunOptions* run_options_in(const Command& command) const override { return &command.get<RstOptions>().run; }
   Plan default_plan(const KernelFacts& facts) const override { return rst_plan(facts, RstOptions{}); }
-  std::vector<Plan> check_plans(const KernelFacts& facts) const override { return {rst_plan(facts, RstOptions{})}; }
+  std::vector<Plan> check_plans(const KernelFacts& facts) const override {
+    RstOptions filtered;
+    filtered.filter = widest_filter(true);
+    Plan widest = rst_plan(facts, filtered);
+    widest.label += " (every filter)";
+    return {rst_plan(facts, RstOptions{}), std::move(widest)};
+  }
 
   Command parse(const std::vector<std::string>& args) const override {
     po::options_description rst("rst");
@@ -119,10 +125,7 @@ class RstTool : public Tool {
 }  // namespace
 
 Plan rst_plan(const KernelFacts& facts, const RstOptions& options) {
-  Plan plan;
-  plan.command = "rst";
-  plan.program = plan.label = "rst.bpf.c";
-  plan.source = resources::expand_program(plan.program);
+  Plan plan = start_plan(facts, "rst", "rst.bpf.c");
   plan.perf_tables = {"rst_events"};
   plan.probes = rst_sources();
   auto usable = [&](const ProbeSpec& spec) { return !unavailable_reason(spec.choices.front(), facts); };
@@ -134,16 +137,16 @@ Plan rst_plan(const KernelFacts& facts, const RstOptions& options) {
   const bool want_conntrack = facts.has_kprobes() && !facts.headers().btf;
 
   auto& flags = plan.cflags;
-  flags = filter_cflags(options.filter);
+  for (auto& flag : filter_cflags(options.filter)) flags.push_back(flag);
   plan.constants = late_constants(options.filter);
   // Without stack maps (< 4.6) the BPF side records the kprobe's caller instead.
   if (facts.has_stack_maps()) {
     flags.push_back(fmt::format("-DSKBTRAIL_STACK_ENTRIES={}", kStackEntries));
     plan.stack_table = "rst_stacks";
   }
-  const uint32_t v = facts.version();
-  for (const auto& f : abi::rst_reason_cflags(v)) flags.push_back(f);
-  for (const auto& f : abi::nf_send_reset_cflags(v)) flags.push_back(f);
+  const abi::Kernel k = facts.abi();
+  for (const auto& f : abi::rst_reason_cflags(k, facts.function_arity("tcp_send_active_reset"))) flags.push_back(f);
+  for (const auto& f : abi::nf_send_reset_cflags(k)) flags.push_back(f);
   if (tp_send) {
     flags.push_back("-DSKBTRAIL_WANT_TP_SEND_RESET=1");
     const auto* format = facts.tracepoint_format("tcp", "tcp_send_reset");
@@ -159,7 +162,7 @@ Plan rst_plan(const KernelFacts& facts, const RstOptions& options) {
   if (want_conntrack) {
     // Not a RST source: evidence for the ones answering conntrack-INVALID segments.
     flags.push_back("-DSKBTRAIL_CT_INVALID=1");
-    for (const auto& f : abi::ct_log_invalid_cflags(v)) flags.push_back(f);
+    for (const auto& f : abi::ct_log_invalid_cflags(k)) flags.push_back(f);
     plan.probes.push_back({"nf_ct_l4proto_log_invalid",
                            {{ProbeKind::Kprobe, "nf_ct_l4proto_log_invalid", "skbtrail_ct_log_invalid"}},
                            false});

@@ -118,10 +118,28 @@ RuleFacts RstReporter::facts(const skbtrail_rst_event& ev, std::span<const uint6
   return f;
 }
 
-void RstReporter::report(const skbtrail_rst_event& ev, std::span<const uint64_t> stack, Output& out) {
+std::vector<uint64_t> RstReporter::stack_with_caller(const skbtrail_rst_event& ev,
+                                                     std::span<const uint64_t> stack) const {
+  std::vector<uint64_t> out(stack.begin(), stack.end());
+  if (!ev.caller_ip || std::find(out.begin(), out.end(), ev.caller_ip) != out.end()) return out;
   // Kernels without stack maps give the caller only: a one-frame stack.
-  const uint64_t caller_only[] = {ev.caller_ip};
-  if (stack.empty() && ev.caller_ip) stack = caller_only;
+  // Frame-pointer stacks of a kprobe (before the ORC unwinder of 4.14) skip
+  // the probed function's caller, which has not been pushed yet: put it
+  // back after the frames of the probe and of the source function.
+  const std::string source = rst_source_name(ev.source);
+  size_t at = 0;
+  while (at < out.size()) {
+    const std::string fn = function_of(names_.kallsyms().describe(out[at]));
+    if (!is_probe_frame(fn) && fn != source) break;
+    ++at;
+  }
+  out.insert(out.begin() + static_cast<long>(at), ev.caller_ip);
+  return out;
+}
+
+void RstReporter::report(const skbtrail_rst_event& ev, std::span<const uint64_t> raw_stack, Output& out) {
+  const std::vector<uint64_t> with_caller = stack_with_caller(ev, raw_stack);
+  const std::span<const uint64_t> stack(with_caller);
   ++events_;
   const RuleFacts f = facts(ev, stack);
   const Rule* rule = rules_.match(f);

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "programs/skbtrail_events.h"
 #include "runner/data/rules.h"
@@ -32,6 +33,10 @@ class RstReporter : public EventReporter<skbtrail_rst_event> {
   RuleFacts facts(const skbtrail_rst_event& ev, std::span<const uint64_t> stack) const;
 
  private:
+  // The stack with the caller the kprobe recorded at entry, where the
+  // unwinder left it out.
+  std::vector<uint64_t> stack_with_caller(const skbtrail_rst_event& ev, std::span<const uint64_t> stack) const;
+
   const AddressNamer& names_;
   const RuleSet& rules_;
   ValueNames reasons_;

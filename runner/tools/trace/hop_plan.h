@@ -32,6 +32,9 @@ struct PlannedHop {
   uint16_t id = 0;
   bool special_nf = false;   // nf_hook_slow entry/return pair
   bool special_ipt = false;  // ipt_do_table entry/return pair
+  // Other names of the function on this kernel, tried in order when
+  // `function` will not attach.
+  std::vector<std::string> fallbacks;
 };
 
 struct TracePlan {

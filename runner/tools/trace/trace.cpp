@@ -63,8 +63,10 @@ std::vector<ProbeSpec> trace_probe_specs(const TracePlan& plan) {
       specs.push_back({hop.spec.name, {{ProbeKind::Tracepoint, target, handler}}, false});
       continue;
     }
-    specs.push_back(
-        {hop.function, {{ProbeKind::Kprobe, hop.function, fmt::format("skbtrail_hop_{}", hop.id)}}, false});
+    ProbeSpec spec{hop.function, {{ProbeKind::Kprobe, hop.function, fmt::format("skbtrail_hop_{}", hop.id)}}, false};
+    for (const auto& other : hop.fallbacks)
+      spec.choices.push_back({ProbeKind::Kprobe, other, fmt::format("skbtrail_hop_{}", hop.id)});
+    specs.push_back(std::move(spec));
     if (hop.special_nf || hop.special_ipt)
       specs.push_back({hop.function + " (return)",
                        {{ProbeKind::Kretprobe, hop.function, fmt::format("skbtrail_ret_{}", hop.id)}},
@@ -120,11 +122,18 @@ std::string program_options(const TraceOptions& o) {
 int run_trace(const TraceOptions& options) {
   const std::vector<HopSpec> list = trace_probe_list(options);
   if (options.list_probes) {
-    for (const auto& hop : list)
-      std::printf("%-26s %-10s %s\n", hop.name.c_str(), hop.layer.c_str(), hop.description.c_str());
+    for (const auto& hop : list) {
+      std::string kernels = hop.any_version ? fmt::format("{}-{}", hop.since ? version_text(hop.since) : "",
+                                                          hop.until ? version_text(hop.until) : "")
+                                            : "";
+      if (hop.rhel7) kernels += kernels.empty() ? "rhel7" : ",rhel7";
+      std::printf("%-26s %-10s %-14s %s\n", hop.name.c_str(), hop.layer.c_str(), kernels.c_str(),
+                  hop.description.c_str());
+    }
     return 0;
   }
   TracePlan hops;  // of the facts the plan was made with (a bundle's, or this kernel's)
+  const RuleSet drop_rules = RuleSet::load("drop.rules", {});  // pseudo-reasons of drops
   auto plan = [&](const KernelFacts& facts) {
     hops = plan_trace(list, options.hops, facts);
     return trace_plan(facts, options, hops);
@@ -134,7 +143,7 @@ int run_trace(const TraceOptions& options) {
                      ValueNames reasons;
                      if (const auto* format = c.facts.tracepoint_format("skb", "kfree_skb"))
                        if (const auto* table = format->symbolic_for("reason")) reasons = ValueNames(*table);
-                     return std::make_unique<TraceReporter>(hops, c.names, reasons, options);
+                     return std::make_unique<TraceReporter>(hops, c.names, reasons, options, &drop_rules);
                    }});
 }
 
@@ -156,11 +165,20 @@ class TraceTool : public Tool {
     return trace_plan(facts, options, plan_trace(trace_probe_list(options), options.hops, facts));
   }
   std::vector<Plan> check_plans(const KernelFacts& facts) const override {
+    const TraceOptions plain;
     TraceOptions options;
     options.hops = HopSelection::everything();
     options.keep = true;
-    options.callstack = facts.has_stack_maps();  // the command refuses stacks without stack maps
-    return {trace_plan(facts, options, plan_trace(trace_probe_list(options), options.hops, facts))};
+    options.callstack = true;
+    TraceOptions filtered = options;
+    filtered.filter = widest_filter(true);
+    filtered.callstack = false;
+    filtered.dropstack = true;
+    const auto list = trace_probe_list(options);
+    Plan widest = trace_plan(facts, filtered, plan_trace(list, filtered.hops, facts));
+    widest.label += " (every filter)";
+    return {trace_plan(facts, plain, plan_trace(list, plain.hops, facts)),
+            trace_plan(facts, options, plan_trace(list, options.hops, facts)), std::move(widest)};
   }
 
   Command parse(const std::vector<std::string>& args) const override {
@@ -233,10 +251,8 @@ std::vector<HopSpec> trace_probe_list(const TraceOptions& options) {
 }
 
 Plan trace_plan(const KernelFacts& facts, const TraceOptions& options, const TracePlan& hops) {
-  Plan plan;
-  plan.command = "trace";
-  plan.program = "trace.bpf.c";
-  plan.source = resources::expand_program(plan.program) + trace_handlers(hops);
+  Plan plan = start_plan(facts, "trace", "trace.bpf.c");
+  plan.source += trace_handlers(hops);
   plan.perf_tables = {"trace_events"};
   plan.probes = trace_probe_specs(hops);
   plan.limits = hops.missing;
@@ -248,20 +264,19 @@ Plan trace_plan(const KernelFacts& facts, const TraceOptions& options, const Tra
   }
   std::string label;
   auto& flags = plan.cflags;
-  flags = filter_cflags(options.filter);
+  for (auto& flag : filter_cflags(options.filter)) flags.push_back(flag);
   plan.constants = late_constants(options.filter);
   if (options.icmp_id) flags.push_back(fmt::format("-DSKBTRAIL_F_ICMPID={}", htons(*options.icmp_id)));
   if (options.keep) {
     flags.push_back("-DSKBTRAIL_KEEP=1");
     label += " --keep";
   }
-  for (const char* option : {"--callstack", "--dropstack"}) {
-    if (!(option[2] == 'c' ? options.callstack : options.dropstack)) continue;
-    if (!facts.has_stack_maps())
-      throw EnvironmentError(fmt::format("{}: kernel stacks in BPF need 4.6 (stack maps); {} has none, leave {} out",
-                                         option, facts.kernel().release, option));
-  }
-  if (options.callstack || options.dropstack) {
+  const bool stacks = options.callstack || options.dropstack;
+  if (stacks && !facts.has_stack_maps()) {
+    // The path without stacks beats no path: run, and say so once.
+    plan.limits.emplace_back(options.callstack ? "--callstack (kernel stacks)" : "--dropstack (kernel stacks)",
+                             no_stack_maps_reason(facts));
+  } else if (stacks) {
     flags.push_back("-DSKBTRAIL_STACKS=1");
     flags.push_back(fmt::format("-DSKBTRAIL_STACK_ENTRIES={}", kStackEntries));
     if (options.callstack) flags.push_back("-DSKBTRAIL_STACK_ALL=1");
@@ -270,8 +285,8 @@ Plan trace_plan(const KernelFacts& facts, const TraceOptions& options, const Tra
   }
   const auto* kfree = facts.tracepoint_format("skb", "kfree_skb");
   if (kfree && kfree->field("reason")) flags.push_back("-DSKBTRAIL_HAVE_DROP_REASON=1");
-  for (const auto& flag : abi::ipt_do_table_cflags(facts.version())) flags.push_back(flag);
-  for (const auto& flag : abi::nf_hook_slow_cflags(facts.version())) flags.push_back(flag);
+  for (const auto& flag : abi::ipt_do_table_cflags(facts.abi())) flags.push_back(flag);
+  for (const auto& flag : abi::nf_hook_slow_cflags(facts.abi())) flags.push_back(flag);
   for (const auto& hop : hops.hops) {
     if (hop.spec.tracepoint && hop.spec.name == "tp:skb:kfree_skb")
       flags.push_back(fmt::format("-DSKBTRAIL_HOP_KFREE_SKB={}", hop.id));

@@ -9,15 +9,20 @@
 namespace skbtrail {
 
 TraceReporter::TraceReporter(const TracePlan& plan, const AddressNamer& names, ValueNames drop_reasons,
-                             const TraceOptions& options)
-    : plan_(plan), names_(names), drop_reasons_(std::move(drop_reasons)), options_(options) {}
+                             const TraceOptions& options, const RuleSet* drop_rules)
+    : plan_(plan), names_(names), drop_reasons_(std::move(drop_reasons)), options_(options), drop_rules_(drop_rules) {}
 
 std::string TraceReporter::hop_text(const skbtrail_trace_event& ev, const std::string& name) const {
   switch (ev.kind) {
     case SKBTRAIL_TRACE_DROP: {
-      const std::string reason = drop_reasons_.size() ? drop_reasons_.name_or_number(ev.reason) : std::string();
-      return fmt::format("{} {}at {} (packet dropped)", name, reason.empty() ? "" : reason + " ",
-                         names_.describe(ev.location));
+      const std::string& location = names_.describe(ev.location);
+      std::string reason = drop_reasons_.size() ? drop_reasons_.name_or_number(ev.reason) : std::string();
+      // Without reasons (< 5.17) the location stands in: ~NO_SOCKET, as drop says it.
+      if (reason.empty() && drop_rules_)
+        if (const std::string pseudo = drop_rules_->pseudo_reason_of(location.substr(0, location.find('+')));
+            !pseudo.empty())
+          reason = "~" + pseudo;
+      return fmt::format("{} {}at {} (packet dropped)", name, reason.empty() ? "" : reason + " ", location);
     }
     case SKBTRAIL_TRACE_NF: {
       std::string verdict = ev.verdict == 1   ? "ACCEPT"

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "programs/skbtrail_events.h"
+#include "runner/data/rules.h"
 #include "runner/kernel/tracepoint_format.h"
 #include "runner/session/session.h"
 #include "runner/tools/trace/hop_plan.h"
@@ -18,7 +19,9 @@ struct TraceOptions;
 
 class TraceReporter : public EventReporter<skbtrail_trace_event> {
  public:
-  TraceReporter(const TracePlan& plan, const AddressNamer& names, ValueNames drop_reasons, const TraceOptions& options);
+  // drop_rules: their pseudo-reasons name drops on kernels without reasons.
+  TraceReporter(const TracePlan& plan, const AddressNamer& names, ValueNames drop_reasons, const TraceOptions& options,
+                const RuleSet* drop_rules = nullptr);
   void report(const skbtrail_trace_event& ev, std::span<const uint64_t> stack, Output& out) override;
   uint64_t events() const { return events_; }
 
@@ -29,6 +32,7 @@ class TraceReporter : public EventReporter<skbtrail_trace_event> {
   const AddressNamer& names_;
   ValueNames drop_reasons_;
   const TraceOptions& options_;
+  const RuleSet* drop_rules_ = nullptr;
   uint64_t events_ = 0;
   uint64_t last_skb_ = 0;
 };
