@@ -1,9 +1,11 @@
-// skbtrail check --kernel X.Y: would the programs load on an older kernel?
-// Each tracing command's own plans for that kernel (runner/tools/tool.h)
-// are compiled here and their bytecode read back (runner/bpf/bytecode.h):
-// instruction count, helpers, bpf-to-bpf calls, backward jumps, global
-// data, jmp32, stack depth, map and program types, compared with
-// scripts/bpf-compat.data (runner/data/compat_table.h).
+// skbtrail check: would the programs load on another kernel? Each tracing
+// command's own plans for that kernel (runner/tools/tool.h), in every
+// configuration its options can produce, are compiled here (against the
+// kernel's real header tree, --kernel-headers/--all-trees, or against this
+// host's headers with a version's helpers, --kernel X.Y) and their bytecode
+// read back (runner/bpf/bytecode.h): instruction count, helpers,
+// bpf-to-bpf calls, loops, global data, jmp32, stack depth, map and program
+// types, compared with scripts/bpf-compat.data (runner/data/compat_table.h).
 #pragma once
 
 #include <cstdint>

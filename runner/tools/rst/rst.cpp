@@ -134,7 +134,11 @@ Plan rst_plan(const KernelFacts& facts, const RstOptions& options) {
   const bool tp_receive = !usable(plan.probes[3]) && facts.has_tracepoint("tcp", "tcp_receive_reset");
   // The conntrack evidence needs struct nf_conn: real headers (in BTF mode
   // it may live in a module's BTF, which the generated tree does not hold).
-  const bool want_conntrack = facts.has_kprobes() && !facts.headers().btf;
+  // nf_ct_l4proto_log_invalid came in 4.14: on the running kernel, is it
+  // there (nf_conntrack loaded); on a described one, by version.
+  const bool want_conntrack = facts.has_kprobes() && !facts.headers().btf &&
+                              (facts.is_running() ? facts.has_function("nf_ct_l4proto_log_invalid")
+                                                  : abi::has_ct_log_invalid(facts.abi()));
 
   auto& flags = plan.cflags;
   for (auto& flag : filter_cflags(options.filter)) flags.push_back(flag);
