@@ -27,7 +27,7 @@ packages=(
   libboost-program-options-dev libboost-dev
   libfmt-dev libgtest-dev googletest nlohmann-json3-dev
   llvm-dev clang
-  iproute2 iptables netcat-openbsd iputils-ping
+  iproute2 iptables netcat-openbsd iputils-ping man-db
 )
 if [ "$want_vm" -eq 1 ]; then
   packages+=(

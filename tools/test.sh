@@ -10,7 +10,11 @@
 #      6.12 from tools/fetch-debian-kernel.sh) running the scenarios tagged
 #      legacy in headers mode, plus the bpftrace scripts on 4.19. A legacy
 #      kernel that is not on this machine is skipped with the reason.
-#   SKBTRAIL_SKIP_VM=1 leaves 2 and 3 out; SKBTRAIL_SKIP_LEGACY=1 leaves 3 out.
+#   4. what users install: the .deb (cpack; installed with apt-get, run from
+#      /usr/bin, removed) and the one file (tools/release.sh) in an empty
+#      chroot, then on bare RHEL 7 and 4.19 VMs (busybox, the file and the
+#      kernel's headers, nothing else).
+#   SKBTRAIL_SKIP_VM=1 leaves the VMs out; SKBTRAIL_SKIP_LEGACY=1 the legacy boots.
 #
 #   sudo bash tools/test.sh
 set -euo pipefail
@@ -22,12 +26,20 @@ cmake -S "$here" -B "$build" -DSKBTRAIL_TESTS=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure
 
-if [ "${SKBTRAIL_SKIP_VM:-0}" = 1 ]; then
-  echo "VM scenarios skipped (SKBTRAIL_SKIP_VM=1)"
-  exit 0
-fi
 scenarios=$build/tests/skbtrail-scenarios
 failed=()
+# What users install: the Debian package (installed, run and removed here)
+# and the one file (tools/release.sh), run in an empty chroot.
+bash "$here/tests/package/deb.sh" "$build" || failed+=("the .deb")
+onefile=$build/skbtrail-onefile
+"$here/tools/release.sh" --build-dir "$build" -o "$onefile"
+SKBTRAIL_ONEFILE=$onefile "$scenarios" --where host --tags onefile "$here/tests/scenarios" || failed+=("the one file")
+
+if [ "${SKBTRAIL_SKIP_VM:-0}" = 1 ]; then
+  echo "VM scenarios skipped (SKBTRAIL_SKIP_VM=1)"
+  [ ${#failed[@]} -eq 0 ] || { printf 'failed: %s\n' "${failed[*]}"; exit 1; }
+  exit 0
+fi
 run_vm() {
   local what=$1
   shift
@@ -69,10 +81,22 @@ else
     fi
     run_vm "legacy Debian $suite ($(cat "$dir/release"))" --kernel "$dir" --tags legacy --vm-timeout 1200
   done
+
+  # The one file on bare legacy systems: no host root, only busybox, the file
+  # and the kernel's headers (it compiles there, under emulation).
+  bare=()
+  for kernel in 3.10.0-1160.el7.x86_64 4.19.322; do
+    "$here/tools/vm" --kernel "$kernel" --release >/dev/null 2>&1 && bare+=("$kernel")
+  done
+  if [ ${#bare[@]} -gt 0 ]; then
+    bash "$here/tests/onefile/bare_vm.sh" "$onefile" "${bare[@]}" || failed+=("the one file on bare kernels")
+  else
+    echo "=== the one file on bare kernels: SKIPPED (no RHEL 7 or 4.19 kernel here) ==="
+  fi
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then
-  printf 'VM suites that failed: %s\n' "${failed[*]}"
+  printf 'suites that failed: %s\n' "${failed[*]}"
   exit 1
 fi
-echo "every VM suite passed"
+echo "every suite passed"

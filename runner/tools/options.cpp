@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "runner/common/errors.h"
+#include "runner/tools/manual/manual.h"
 
 namespace skbtrail {
 
@@ -162,6 +163,7 @@ PacketFilter packet_filter(const po::variables_map& vm) {
 }
 
 std::string help_text(const std::string& usage, const po::options_description& options, const std::string& examples) {
+  if (help_format() == HelpFormat::Roff) return roff_page(usage, options, examples);
   std::ostringstream out;
   out << usage << "\n" << options << examples;
   return out.str();

@@ -80,7 +80,8 @@ class BundleTool : public Tool {
     return "compile a command for a target kernel into one file (run it there with --bundle: no headers, no compiler)";
   }
   Command parse(const std::vector<std::string>& args) const override {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h") return Command::show(kUsage);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h")
+      return Command::show(help_text(kUsage, po::options_description(), ""));
     BundleOptions o;
     o.tool = find_tool(args[0]);
     if (!o.tool || !o.tool->traces())

@@ -29,7 +29,8 @@ examples:
   skbtrail drop --diag-quiet --rules my.rules  only abnormal drops, with your own rules first
 
 Drop reasons (5.17+) are named from the kernel's own tracepoint format; on
-older kernels the REASON column is '-' and the location tells the story.
+older kernels the REASON column shows the pseudo-reason the location stands
+for (~NO_SOCKET for tcp_v4_rcv, from scripts/drop.rules), or '-'.
 Exit: 0 normally, 2 for bad input or a missing prerequisite, 1 on failure.
 )";
 

@@ -7,6 +7,7 @@
 
 #include "resources/bundled.h"
 #include "runner/common/errors.h"
+#include "runner/tools/options.h"
 
 namespace skbtrail {
 
@@ -30,6 +31,15 @@ std::vector<std::string> expand_profile(std::string_view name, const std::vector
   return args;
 }
 
+namespace {
+std::string profile_lines() {
+  std::string out;
+  for (const auto& p : bundled_profiles())
+    out += fmt::format("  {:<10} = skbtrail {} {}\n", p.name, p.command, fmt::join(p.options, " "));
+  return out;
+}
+}  // namespace
+
 std::string list_text() {
   std::string out = "profiles (skbtrail run NAME [more options]):\n";
   for (const auto& p : bundled_profiles())
@@ -51,6 +61,15 @@ class RunTool : public Tool {
     return "a named profile: command + probe list + options (skbtrail run rst, run iptables, ...)";
   }
   Command parse(const std::vector<std::string>& args) const override {
+    if (!args.empty() && (args.front() == "--help" || args.front() == "-h"))
+      return Command::show(help_text("usage: skbtrail run NAME [MORE OPTIONS]\n\nRuns a named profile from "
+                                     "scripts/skbtrail.profiles: a command with its probe list and options; options "
+                                     "given after the name are appended, so they can narrow it.",
+                                     po::options_description(),
+                                     "\nprofiles:\n" + profile_lines() +
+                                         "\nexamples:\n  skbtrail run rst -P 8080      every RST on port 8080, "
+                                         "with stacks\n  skbtrail run iptables -H 10.0.0.2   which table and chain "
+                                         "decided\n"));
     if (args.empty() || args.front().starts_with("-"))
       throw UsageError("run: give a profile name (skbtrail run rst; skbtrail list shows them)");
     const auto expanded = expand_profile(args.front(), {args.begin() + 1, args.end()});
@@ -65,6 +84,11 @@ class ListTool : public Tool {
     return "the profiles and the canned bpftrace scripts, with what each needs";
   }
   Command parse(const std::vector<std::string>& args) const override {
+    if (!args.empty() && (args.front() == "--help" || args.front() == "-h"))
+      return Command::show(help_text("usage: skbtrail list [--print NAME.bt]\n\nLists the profiles (skbtrail run "
+                                     "NAME) and the canned bpftrace scripts with what each needs; --print NAME.bt "
+                                     "prints a script (skbtrail list --print rst.bt | bpftrace -).",
+                                     po::options_description(), ""));
     if (args.empty()) return Command::show(list_text());
     if (args.size() == 2 && args[0] == "--print") {
       for (const auto& s : bundled_bpftrace_scripts())

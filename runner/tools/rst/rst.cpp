@@ -101,15 +101,14 @@ class RstTool : public Tool {
                                 "the tcp:tcp_send_reset/tcp_receive_reset tracepoints where kprobes are missing), "
                                 "with tuple, netns, TCP state, process and stack, classified into a cause with its "
                                 "evidence and advice.",
-                                all, "") +
-                      causes +
+                                all, causes +
                       "\nexamples:\n  skbtrail rst                          every RST, classified\n"
                       "  skbtrail rst -P 8080 --stack          RSTs on port 8080 with their stacks\n"
                       "  skbtrail rst --json -c 1 --dport 9    the first RST answering port 9, as JSON\n"
                       "  skbtrail rst --rules my.rules         your own causes first\n"
                       "  skbtrail rst --symbolize              the key frame with file:line\n"
                       "  skbtrail rst --tcp-flags S            only RSTs answering SYNs (closed ports, REJECT)\n"
-                      "  skbtrail rst --ifname eth0            only RSTs for segments that came in on eth0\n");
+                      "  skbtrail rst --ifname eth0            only RSTs for segments that came in on eth0\n"));
     }
     RstOptions o;
     o.filter = packet_filter(vm);
