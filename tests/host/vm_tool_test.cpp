@@ -17,10 +17,21 @@ namespace fs = std::filesystem;
 
 const std::string kVm = std::string(SKBTRAIL_TESTS_DIR) + "/../tools/vm";
 const std::string kFetch = std::string(SKBTRAIL_TESTS_DIR) + "/../tools/fetch-debian-kernel.sh";
-const std::string kShared419 = "/work/shared/kernels/4.19.322";
-const std::string kShared310 = "/work/shared/kernels/3.10.0-1160.el7.x86_64";
 
 std::string canonical(const std::string& path) { return fs::canonical(path).string(); }
+
+// A shared legacy kernel, looked for in tools/vm's default order (beside the
+// checkout first, then /work/shared): a checkout elsewhere (CI clones into
+// another directory) must expect the copy tools/vm itself picks.
+std::string shared_kernel(const std::string& release) {
+  for (const std::string dir : {std::string(SKBTRAIL_TESTS_DIR) + "/../../shared/kernels", std::string("/work/shared/kernels")}) {
+    const std::string candidate = dir + "/" + release;
+    if (fs::exists(candidate + "/bzImage")) return candidate;
+  }
+  return "/work/shared/kernels/" + release;  // absent: the tests skip naming it
+}
+const std::string kShared419 = shared_kernel("4.19.322");
+const std::string kShared310 = shared_kernel("3.10.0-1160.el7.x86_64");
 
 // A scratch directory removed at the end of the test.
 class ScratchDir {
@@ -131,8 +142,7 @@ TEST(VmTool, DescribeRhel7UsesTheBootableImagesHeaders) {
 // more (a hung boot must not cost the whole --timeout).
 TEST(VmTool, ABootThatHangsIsTriedOnceMore) {
   if (run_shell("command -v qemu-system-x86_64").exit_code != 0) GTEST_SKIP() << "qemu missing (tools/setup.sh --vm)";
-  const std::string kernel = std::string(SKBTRAIL_TESTS_DIR) + "/../../shared/kernels/4.9.337";
-  const std::string shared = fs::exists(kernel + "/bzImage") ? kernel : "/work/shared/kernels/4.9.337";
+  const std::string shared = shared_kernel("4.9.337");
   if (!fs::exists(shared + "/bzImage")) GTEST_SKIP() << "the shared 4.9 kernel is absent";
   // One second is too short for any boot: the first is given up, the second runs.
   const auto r = run_shell(kVm + " --kernel " + shared + " --boot-timeout 1 -- echo booted", 120);
