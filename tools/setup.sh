@@ -26,6 +26,7 @@ packages=(
   libbpfcc-dev libbpf-dev libelf-dev zlib1g-dev
   libboost-program-options-dev libboost-dev
   libfmt-dev libgtest-dev googletest nlohmann-json3-dev
+  libnftables-dev libiptc-dev nftables
   llvm-dev clang
   iproute2 iptables netcat-openbsd iputils-ping man-db
 )

@@ -124,6 +124,12 @@ TEST_F(JsonSchema, EveryKeyWrittenIsDocumentedAndEveryDocumentedKeyIsWritten) {
   std::strcpy(drop.comm, "nc");
   const DropDiagnosis diagnosis{"no-socket", "warn", "nothing listens", "start it"};
   emit("drop (drop)", DropRecord{&drop, true, "NO_SOCKET", "", "tcp_v4_rcv+0x10", &diagnosis, stack});
+  netfilter::Blame blame;
+  blame.certainty = netfilter::Certainty::Policy;
+  blame.note = "no rule matched";
+  blame.rules.push_back({});
+  blame.chains.push_back({});
+  emit("drop (drop)", DropRecord{&drop, true, "NETFILTER_DROP", "", "nft_do_chain+0x10", nullptr, {}, &blame});
   drop.pkt = icmp();
   emit("drop (drop)", DropRecord{&drop, false, "", "NO_SOCKET", "tcp_v4_rcv+0x10", nullptr, {}});
   DropSummaryRecord drop_summary;

@@ -9,11 +9,31 @@
 #include "runner/bpf/probes.h"
 #include "runner/bpf/program.h"
 #include "runner/common/errors.h"
+#include "runner/netfilter/readers.h"
 #include "runner/tools/options.h"
 
 namespace skbtrail {
 
 namespace {
+
+// Rule blame: which libraries load, and what they read in this namespace.
+DoctorRow rule_blame_row() {
+  netfilter::RulesetReader reader;
+  DoctorRow row{"rule blame (counters)", reader.available() ? "yes" : "no", "", true};
+  std::vector<std::string> parts = reader.describe();
+  if (reader.available()) {
+    const netfilter::Ruleset set = reader.read(netfilter::current_netns());
+    size_t counted = 0;
+    for (const auto& rule : set.rules) counted += rule.counter.present;
+    parts.push_back(fmt::format("this netns: {} chains, {} rules, {} with counters", set.chains.size(),
+                                set.rules.size(), counted));
+    for (const auto& e : set.errors) parts.push_back(e);
+  } else {
+    parts.push_back("netfilter drops are shown without their rule");
+  }
+  row.detail = fmt::format("{}", fmt::join(parts, "; "));
+  return row;
+}
 
 DoctorRow tracepoint_row(const KernelFacts& facts, const char* category, const char* event, const char* field) {
   DoctorRow row{fmt::format("{}:{}", category, event), "no", "", false};
@@ -89,6 +109,11 @@ DoctorReport build_doctor_report(const KernelFacts& facts, bool headers_ok, cons
   r.facts.push_back(tracepoint_row(facts, "tcp", "tcp_receive_reset", nullptr));
   r.facts.push_back(tracepoint_row(facts, "net", "netif_receive_skb", nullptr));
   r.facts.push_back(tracepoint_row(facts, "net", "net_dev_queue", nullptr));
+  r.facts.push_back({"netfilter hook of a drop", kernel.has_kprobes ? "yes" : "no",
+                     kernel.has_kprobes ? "kprobes on nf_hook_slow (drop --diag)"
+                                        : "needs kprobes; rule blame names the chain from the blamed rule instead",
+                     true});
+  r.facts.push_back(rule_blame_row());
 
   const bool basics = kernel.bpf.allowed && headers_ok && !kernel.tracefs.empty();
   for (const Tool* tool : tools()) {

@@ -28,6 +28,12 @@ examples:
   skbtrail drop --diag                         why each drop happened, and what to do; analysis at exit
   skbtrail drop --diag-quiet --rules my.rules  only abnormal drops, with your own rules first
 
+A netfilter drop names the rule that dropped it (rule blame): the
+ruleset's counters (nftables rules with a counter, every iptables rule) are
+read before and after the drop, through libnftables and libiptc, at most
+once per 100 ms. It says how sure it is: exact, ambiguous (the candidates
+listed), no counters (add `counter` to the rule), chain policy.
+
 Drop reasons (5.17+) are named from the kernel's own tracepoint format; on
 older kernels the REASON column shows the pseudo-reason the location stands
 for (~NO_SOCKET for tcp_v4_rcv, from scripts/drop.rules), or '-'.
@@ -48,6 +54,11 @@ ReporterFactory drop_reporter(const DropOptions& options, const RuleSet& rules) 
     auto reporter = std::make_unique<DropReporter>(c.names, drop_reason_names(format), has_drop_reason(format),
                                                    &rules, options.summary);
     if (options.diag) reporter->diagnose_with(&rules, options.diag_quiet);
+    if (options.blame && options.replay.empty()) {
+      std::vector<uint64_t> namespaces{0};
+      if (options.filter.netns) namespaces.push_back(*options.filter.netns);
+      reporter->blame_with(std::make_unique<BlameQueue>(namespaces, "drop"));
+    }
     return reporter;
   };
 }
@@ -98,6 +109,7 @@ class DropTool : public Tool {
         ("diag", po::bool_switch(), "explain each drop (cause, advice) from scripts/drop.rules; analysis result at exit")
         ("diag-quiet", po::bool_switch(), "like --diag, but print only abnormal (warn/error) drops")
         ("rules", po::value<std::vector<std::string>>()->value_name("FILE"), "more diagnosis rules, tried first")
+        ("no-blame", po::bool_switch(), "do not read the ruleset's counters to name the rule of a netfilter drop")
         ("record", po::value<std::string>()->value_name("FILE"), "also write the raw samples to FILE")
         ("replay", po::value<std::string>()->value_name("FILE"), "print a --record file instead of tracing (no kernel)")
         ("replay-repeat", po::value<std::string>()->value_name("N"), "feed the recording N times (benchmarks)");
@@ -115,6 +127,7 @@ class DropTool : public Tool {
     o.summary = !vm["no-summary"].as<bool>();
     o.diag_quiet = vm["diag-quiet"].as<bool>();
     o.diag = vm["diag"].as<bool>() || o.diag_quiet;
+    o.blame = !vm["no-blame"].as<bool>();
     if (vm.count("rules")) {
       if (!o.diag) throw UsageError("--rules: diagnosis rules need --diag (or --diag-quiet)");
       o.rule_files = vm["rules"].as<std::vector<std::string>>();

@@ -21,6 +21,7 @@ struct DropOptions {
   bool diag = false;        // --diag: explain each drop from scripts/drop.rules
   bool diag_quiet = false;  // --diag-quiet: print only warn/error drops
   std::vector<std::string> rule_files;  // --rules FILE
+  bool blame = true;          // name the netfilter rule of a netfilter drop (--no-blame: off)
   std::string record;         // --record FILE: keep the raw samples
   std::string replay;         // --replay FILE: print a recording, no kernel involved
   uint32_t replay_repeat = 1; // --replay-repeat N: feed it N times (benchmarks)

@@ -56,11 +56,39 @@ void write_text(Output& out, const DropRecord& r) {
   text += ' ';
   text += r.location;
   text += '\n';
+  if (r.blame) append_blame_text(text, *r.blame);
   if (r.diagnosis) {
     fmt::format_to(std::back_inserter(text), "    diag [{}] {}\n", r.diagnosis->level, r.diagnosis->cause);
     if (!r.diagnosis->advice.empty()) fmt::format_to(std::back_inserter(text), "    advice {}\n", r.diagnosis->advice);
   }
   append_stack_text(text, r.stack);
+}
+
+void append_blame_text(std::string& text, const netfilter::Blame& b) {
+  auto to = std::back_inserter(text);
+  fmt::format_to(to, "    rule {}", blame_line(b));
+  if (b.certainty != netfilter::Certainty::Exact && b.certainty != netfilter::Certainty::NotFound && !b.note.empty())
+    fmt::format_to(to, " ({})", b.note);
+  text += '\n';
+  if (b.certainty == netfilter::Certainty::Ambiguous || b.certainty == netfilter::Certainty::NoCounters)
+    for (const auto& rule : b.rules) fmt::format_to(to, "         {}\n", rule_line(rule));
+}
+
+void write_blame_json(JsonLine& line, const netfilter::Blame& b) {
+  line.begin_object("rule").str("certainty", certainty_name(b.certainty));
+  if (!b.note.empty()) line.str("note", b.note);
+  line.begin_array("rules");
+  for (const auto& r : b.rules) {
+    line.begin_item_object().str("backend", netfilter::backend_name(r.backend)).str("family", r.family);
+    line.str("table", r.table).str("chain", r.chain).num("handle", r.handle).num("position", r.position);
+    line.str("verdict", r.verdict).str("text", r.text).end_object();
+  }
+  line.end_array().begin_array("chains");
+  for (const auto& c : b.chains) {
+    line.begin_item_object().str("backend", netfilter::backend_name(c.backend)).str("family", c.family);
+    line.str("table", c.table).str("chain", c.name).str("hook", c.hook).str("policy", c.policy).end_object();
+  }
+  line.end_array().end_object();
 }
 
 void write_json(JsonLine& line, const DropRecord& r) {
@@ -72,6 +100,7 @@ void write_json(JsonLine& line, const DropRecord& r) {
   if (r.has_reason) line.str("reason", r.reason).num("reason_code", ev.reason);
   else if (!r.pseudo_reason.empty()) line.str("pseudo_reason", r.pseudo_reason);
   line.str("location", r.location).hex("skb", ev.skbaddr);
+  if (r.blame) write_blame_json(line, *r.blame);
   if (r.diagnosis) {
     line.begin_object("diag").str("rule", r.diagnosis->rule).str("level", r.diagnosis->level);
     line.str("cause", r.diagnosis->cause).str("advice", r.diagnosis->advice).end_object();

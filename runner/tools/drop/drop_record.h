@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "programs/skbtrail_events.h"
+#include "runner/netfilter/blame.h"
 #include "runner/output/address_namer.h"
 #include "runner/output/output.h"
 
@@ -27,10 +28,16 @@ struct DropRecord {
   std::string_view location;                   // "tcp_v4_rcv+0x99"
   const DropDiagnosis* diagnosis = nullptr;    // --diag, when a rule matched
   StackView stack;
+  const netfilter::Blame* blame = nullptr;     // a netfilter drop: the rule that made it
 };
 inline std::string_view json_type(const DropRecord&) { return "drop"; }
 void write_text(Output& out, const DropRecord& record);
 void write_json(JsonLine& line, const DropRecord& record);
+
+// A blame as text lines ("    rule   inet filter input handle 7: ... (exact)")
+// and as the "rule" JSON object; shared with rst.
+void append_blame_text(std::string& text, const netfilter::Blame& blame);
+void write_blame_json(JsonLine& line, const netfilter::Blame& blame);
 
 // The column titles of the text form.
 std::string drop_header();

@@ -13,6 +13,58 @@ namespace skbtrail {
 
 namespace {
 std::string function_of(const std::string& frame) { return frame.substr(0, frame.find('+')); }
+
+// A drop that netfilter's verdict made: by reason (5.17+), or by the
+// function that freed it on kernels without reasons.
+bool netfilter_drop(const std::string& reason, const std::string& pseudo, const std::string& location) {
+  if (reason == "NETFILTER_DROP" || pseudo == "NETFILTER_DROP") return true;
+  const std::string fn = function_of(location);
+  return fn == "nf_hook_slow" || fn == "nft_do_chain" || fn == "ipt_do_table" || fn == "ip6t_do_table";
+}
+
+netfilter::PacketFacts packet_facts(const skbtrail_packet& pkt) {
+  netfilter::PacketFacts p;
+  p.ip_version = pkt.l3_proto == 0x0800 ? 4 : pkt.l3_proto == 0x86DD ? 6 : 0;
+  if (pkt.l4_proto) p.l4_proto = pkt.l4_proto;
+  if (p.ip_version) {
+    p.saddr = packet_address(pkt, true);
+    p.daddr = packet_address(pkt, false);
+  }
+  if (pkt.l4_proto == 6 || pkt.l4_proto == 17 || pkt.l4_proto == 132) {
+    p.sport = packet_port(pkt, true);
+    p.dport = packet_port(pkt, false);
+  }
+  return p;
+}
+
+// The placeholders a blame gives to rule messages: {rule} reads as the
+// subject of "... matched <packet>", {list_chain} is how to see the chain.
+void blame_placeholders(const netfilter::Blame* b, std::map<std::string, std::string>& vars) {
+  using netfilter::Certainty;
+  std::string rule = "a rule (DROP, or a REJECT)", list = "nft -a list ruleset (or iptables -L -n -v --line-numbers)",
+              chain;
+  if (b && !b->rules.empty()) {
+    const auto& r = b->rules.front();
+    chain = netfilter::chain_label(r);
+    list = netfilter::list_chain_command(r.backend, r.family, r.table, r.chain);
+    if (b->certainty == Certainty::Exact)
+      rule = r.backend == netfilter::Backend::Nftables ? fmt::format("`{}` (handle {})", r.text, r.handle)
+                                                       : fmt::format("`{}`", r.text);
+    else if (b->certainty == Certainty::Ambiguous)
+      rule = fmt::format("one of {} rules", b->rules.size());
+    else if (b->certainty == Certainty::NoCounters)
+      rule = b->rules.size() == 1 ? fmt::format("`{}` (handle {}, no counter)", r.text, r.handle)
+                                  : fmt::format("one of {} rules without a counter", b->rules.size());
+  } else if (b && !b->chains.empty()) {
+    const auto& c = b->chains.front();
+    chain = netfilter::chain_label(c);
+    list = netfilter::list_chain_command(c.backend, c.family, c.table, c.name);
+    rule = "no rule (the chain's policy is drop)";
+  }
+  vars["rule"] = rule;
+  vars["list_chain"] = list;
+  vars["blamed_chain"] = chain.empty() ? "-" : chain;
+}
 }  // namespace
 
 DropReporter::DropReporter(const AddressNamer& names, ValueNames reasons, bool has_reason, const RuleSet* rules,
@@ -37,7 +89,8 @@ const std::string& DropReporter::pseudo_reason(uint64_t location, const std::str
 }
 
 bool DropReporter::diagnose(const skbtrail_drop_event& ev, const std::string& reason, const std::string& location,
-                            std::span<const uint64_t> stack, DropDiagnosis& d, const Rule*& rule) const {
+                            std::span<const uint64_t> stack, const netfilter::Blame* blame, DropDiagnosis& d,
+                            const Rule*& rule) const {
   RuleFacts f;
   f.values = {{"source", "kfree_skb"}, {"reason", reason}, {"location", function_of(location)}};
   for (const uint64_t ip : stack) f.stack.push_back(function_of(names_.kallsyms().describe(ip)));
@@ -59,6 +112,12 @@ bool DropReporter::diagnose(const skbtrail_drop_event& ev, const std::string& re
                  {"chain", chain},
                  {"chain_suffix",
                   ev.nf_valid ? fmt::format(" in the {} chain ({})", chain, ev.nf_pf == 10 ? "ipv6" : "ipv4") : ""}});
+  blame_placeholders(blame, f.vars);
+  // Without kprobes the hook is unknown, but the blamed rule names its chain.
+  if (!ev.nf_valid && f.vars["blamed_chain"] != "-") {
+    f.vars["chain"] = f.vars["blamed_chain"];
+    f.vars["chain_suffix"] = " in " + f.vars["blamed_chain"];
+  }
   rule = rules_->match(f);
   if (!rule) return false;
   d.rule = rule->name;
@@ -70,12 +129,31 @@ bool DropReporter::diagnose(const skbtrail_drop_event& ev, const std::string& re
 
 void DropReporter::report(const skbtrail_drop_event& ev, std::span<const uint64_t> stack, Output& out) {
   ++events_;
+  ++by_reason_location_[{ev.reason, ev.location}];
+  if (!blame_ || !blame_->enabled()) return emit(ev, stack, nullptr, out);
+  const std::string& location = names_.describe(ev.location);
+  std::optional<netfilter::BlameQuery> query;
+  if (netfilter_drop(reason_name(ev.reason), pseudo_reason(ev.location, location), location)) {
+    query.emplace();
+    query->packet = packet_facts(ev.pkt);
+    if (ev.nf_valid) query->hook = netfilter::nft_hook_name(ev.nf_hook);
+  }
+  // Held until the counters are read after it: the event and its stack are kept.
+  blame_->push(ev.netns, ev.ts_ns, std::move(query),
+               [this, ev, kept = std::vector<uint64_t>(stack.begin(), stack.end())](const netfilter::Blame* blame,
+                                                                                     Output& o) {
+                 emit(ev, kept, blame, o);
+               },
+               out);
+}
+
+void DropReporter::emit(const skbtrail_drop_event& ev, std::span<const uint64_t> stack, const netfilter::Blame* blame,
+                        Output& out) {
   const std::string& location = names_.describe(ev.location);
   const std::string& reason = reason_name(ev.reason);
-  ++by_reason_location_[{ev.reason, ev.location}];
   DropDiagnosis diagnosis;
   const Rule* rule = nullptr;
-  const bool diagnosed = rules_ && diagnose(ev, reason, location, stack, diagnosis, rule);
+  const bool diagnosed = rules_ && diagnose(ev, reason, location, stack, blame, diagnosis, rule);
   if (diagnosed) {
     auto& entry = by_cause_[rule->name];
     if (!entry.count) entry = {rule, diagnosis.cause, diagnosis.advice, 0};
@@ -83,7 +161,7 @@ void DropReporter::report(const skbtrail_drop_event& ev, std::span<const uint64_
     if (quiet_ && !is_abnormal(*rule)) return;  // counted, not printed
   }
   out.write(DropRecord{&ev, has_reason_, reason, pseudo_reason(ev.location, location), location,
-                       diagnosed ? &diagnosis : nullptr, {&names_, stack}});
+                       diagnosed ? &diagnosis : nullptr, {&names_, stack}, blame});
 }
 
 void DropReporter::lost(size_t table, int cpu, uint64_t count, Output& out) {
@@ -114,6 +192,7 @@ DropSummaryRecord DropReporter::summary() const {
 }
 
 void DropReporter::end(Output& out) {
+  if (blame_) blame_->finish(out);
   if (summary_) out.write(summary());
 }
 

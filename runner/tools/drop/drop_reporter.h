@@ -11,8 +11,10 @@
 
 #include "programs/skbtrail_events.h"
 #include "runner/data/rules.h"
+#include "runner/netfilter/blame.h"
 #include "runner/kernel/tracepoint_format.h"
 #include "runner/session/session.h"
+#include "runner/tools/blame_queue.h"
 #include "runner/tools/drop/drop_record.h"
 
 namespace skbtrail {
@@ -30,7 +32,13 @@ class DropReporter : public EventReporter<skbtrail_drop_event> {
     quiet_ = quiet;
   }
 
+  // Rule blame: netfilter drops wait for a counter read and name the rule.
+  void blame_with(std::unique_ptr<BlameQueue> queue) { blame_ = std::move(queue); }
+
   void begin(Output& out) override;
+  void started(SessionControl& control) override {
+    if (blame_) blame_->started(control);
+  }
   void report(const skbtrail_drop_event& ev, std::span<const uint64_t> stack, Output& out) override;
   void lost(size_t table, int cpu, uint64_t count, Output& out) override;
   void end(Output& out) override;
@@ -45,7 +53,11 @@ class DropReporter : public EventReporter<skbtrail_drop_event> {
   const std::string& pseudo_reason(uint64_t location, const std::string& described) const;
   // The rule that explains ev; nullopt-like (rule empty) when none matches.
   bool diagnose(const skbtrail_drop_event& ev, const std::string& reason, const std::string& location,
-                std::span<const uint64_t> stack, DropDiagnosis& out, const Rule*& rule) const;
+                std::span<const uint64_t> stack, const netfilter::Blame* blame, DropDiagnosis& out,
+                const Rule*& rule) const;
+  // Diagnoses, counts the cause and writes one drop.
+  void emit(const skbtrail_drop_event& ev, std::span<const uint64_t> stack, const netfilter::Blame* blame,
+            Output& out);
 
   const AddressNamer& names_;
   ValueNames reasons_;
@@ -60,6 +72,7 @@ class DropReporter : public EventReporter<skbtrail_drop_event> {
   const RuleSet* pseudo_rules_ = nullptr;
   const RuleSet* rules_ = nullptr;
   bool quiet_ = false;
+  std::unique_ptr<BlameQueue> blame_;
   struct CauseCount {
     const Rule* rule;
     std::string example_cause, advice;

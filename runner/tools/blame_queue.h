@@ -1,0 +1,61 @@
+// Rule blame inside a session: a netfilter drop waits until the ruleset's
+// counters have been read after it, then it (and everything that arrived
+// behind it, so the output keeps its order) is printed with the rule. Reads
+// are at least the blamer's interval apart (100 ms): a drop storm is one
+// read per interval, each one blaming every drop before it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "runner/netfilter/rule_blamer.h"
+#include "runner/session/session.h"
+
+namespace skbtrail {
+
+class BlameQueue {
+ public:
+  // What to print for one event, given its blame (nullptr when it wanted
+  // none, or none could be had).
+  using Emit = std::function<void(const netfilter::Blame*, Output&)>;
+
+  // Reads the counters of these namespaces now (0: skbtrail's own), so that
+  // the first drops have something to compare with; says on stderr, once,
+  // when blame is off and why.
+  BlameQueue(const std::vector<uint64_t>& namespaces, const char* command);
+
+  bool enabled() const { return blamer_.available(); }
+  void started(SessionControl& control) { control_ = &control; }
+  // An event in arrival order; `query` set when it is a netfilter drop to
+  // blame. Printed at once when nothing waits.
+  void push(uint64_t netns, uint64_t ts_ns, std::optional<netfilter::BlameQuery> query, Emit emit, Output& out);
+  // At exit: one last read, then everything is printed.
+  void finish(Output& out);
+
+  uint64_t reads() const { return blamer_.reads(); }
+
+ private:
+  struct Waiting {
+    uint64_t netns, ts_ns;
+    std::optional<netfilter::BlameQuery> query;
+    Emit emit;
+  };
+  // Prints what can be printed; reads (or arms the timer) for the first
+  // event that waits.
+  void drain(Output& out, bool final);
+  void read(uint64_t netns);
+
+  netfilter::RuleBlamer blamer_;
+  uint64_t own_netns_;
+  std::deque<Waiting> waiting_;
+  SessionControl* control_ = nullptr;
+  std::unique_ptr<boost::asio::steady_timer> timer_;
+  bool timer_armed_ = false;
+};
+
+}  // namespace skbtrail
