@@ -9,6 +9,12 @@
  *   SKBTRAIL_HAVE_DROP_REASON        skb:kfree_skb has `reason` (5.17+)
  *   SKBTRAIL_NF_ARGS_LEGACY          nf_hook_slow(pf, hook, skb, ...) (< 4.1)
  *   SKBTRAIL_IPT_ARGS_PRIV / _STATE / _HOOK_STATE  ipt_do_table's layout
+ *   SKBTRAIL_NFT_CHAIN_IN_OPS        nft_do_chain(pkt, ops): the chain is
+ *                                    ops->priv (< 4.1, RHEL 7)
+ *   SKBTRAIL_NFT_PKT_STATE / _XT_STATE / _PF_HOOK  where nft_pktinfo keeps
+ *                                    the hook and family (else xt.hooknum)
+ *   SKBTRAIL_NFT_NAME_POINTERS       table and chain names are pointers (4.15+)
+ *   SKBTRAIL_NFT_TABLE_FAMILY        struct nft_table has its family (4.16+)
  *   SKBTRAIL_NF_RESET{,6}_{SKB,HOOK}_ARG  nf_send_reset{,6}'s skb and hook
  *   SKBTRAIL_CT_LOG_{FMT,ARGS}_ARG   nf_ct_l4proto_log_invalid's format
  *   SKBTRAIL_RST_REASON_ARG          the RST senders take a reason (6.10+)
@@ -28,6 +34,9 @@
 #endif
 #if !defined(SKBTRAIL_BTF) && defined(SKBTRAIL_WANT_IPT_ARGS)
 #include <linux/netfilter/x_tables.h>
+#endif
+#if !defined(SKBTRAIL_BTF) && defined(SKBTRAIL_WANT_NFT_ARGS)
+#include <net/netfilter/nf_tables.h>
 #endif
 
 /* Reading kernel memory. bpf_probe_read_kernel() exists from 5.5; older
@@ -197,6 +206,83 @@ static __always_inline struct skbtrail_ipt_args skbtrail_ipt_do_table_args(struc
   return a;
 }
 #endif /* SKBTRAIL_WANT_IPT_ARGS */
+
+/* nft_do_chain(pkt, priv): the packet, the base chain it runs, and the
+ * family, table and hook as `nft list ruleset` names them. Struct members
+ * are read by address (offsetof + SKBTRAIL_READ) so BCC has nothing to
+ * rewrite; the types live in the nf_tables module, so this is only
+ * compiled when wanted. */
+#ifdef SKBTRAIL_WANT_NFT_ARGS
+struct skbtrail_nft_args {
+  struct sk_buff *skb;
+  const struct nft_chain *chain;
+  const char *table_name;
+  const char *chain_name;
+  __u8 family;
+  __u8 hook;
+};
+
+static __always_inline struct skbtrail_nft_args skbtrail_nft_do_chain_args(struct pt_regs *ctx) {
+  struct skbtrail_nft_args a = {};
+  const struct nft_pktinfo *pkt = (const struct nft_pktinfo *)PT_REGS_PARM1(ctx);
+  SKBTRAIL_READ(a.skb, &pkt->skb);
+#ifdef SKBTRAIL_NFT_CHAIN_IN_OPS
+  /* nft_do_chain(pkt, ops) until 4.1 ("netfilter: Pass priv instead of
+   * nf_hook_ops to netfilter hooks", 06198b34a3e0); RHEL 7 kept it */
+  const struct nf_hook_ops *ops = (const struct nf_hook_ops *)PT_REGS_PARM2(ctx);
+  SKBTRAIL_READ(a.chain, &ops->priv);
+#else
+  a.chain = (const struct nft_chain *)PT_REGS_PARM2(ctx);
+#endif
+
+  /* Hook and family of the hook point running the chain. */
+#if defined(SKBTRAIL_NFT_PKT_STATE) || defined(SKBTRAIL_NFT_PKT_XT_STATE)
+  const struct nf_hook_state *state = 0;
+#ifdef SKBTRAIL_NFT_PKT_STATE /* 5.14+: pkt->state (xt_action_param left nft_pktinfo) */
+  SKBTRAIL_READ(state, &pkt->state);
+#else /* 4.10-5.13: pkt->xt.state ("netfilter: x_tables: move hook state into xt_action_param") */
+  SKBTRAIL_READ(state, &pkt->xt.state);
+#endif
+  __typeof__(state->hook) state_hook = 0;
+  __typeof__(state->pf) state_pf = 0;
+  SKBTRAIL_READ(state_hook, &state->hook);
+  SKBTRAIL_READ(state_pf, &state->pf);
+  a.hook = (__u8)state_hook;
+  a.family = (__u8)state_pf;
+#elif defined(SKBTRAIL_NFT_PKT_PF_HOOK) /* 4.1-4.9: pkt->pf, pkt->hook */
+  SKBTRAIL_READ(a.hook, &pkt->hook);
+  SKBTRAIL_READ(a.family, &pkt->pf);
+#else /* before 4.1 and RHEL 7: the x_tables fields */
+  __typeof__(pkt->xt.hooknum) hooknum = 0;
+  SKBTRAIL_READ(hooknum, &pkt->xt.hooknum);
+  SKBTRAIL_READ(a.family, &pkt->xt.family);
+  a.hook = (__u8)hooknum;
+#endif
+
+  const struct nft_table *table = 0;
+  SKBTRAIL_READ(table, &a.chain->table);
+#ifdef SKBTRAIL_NFT_NAME_POINTERS
+  /* char *name since 4.15 ("netfilter: nf_tables: Allow table names of up
+   * to 255 chars", e46abbcc05aa, and the same for chains, b7263e071aba) */
+  SKBTRAIL_READ(a.table_name, &table->name);
+  SKBTRAIL_READ(a.chain_name, &a.chain->name);
+#else
+  a.table_name = (const char *)table + __builtin_offsetof(struct nft_table, name);
+  a.chain_name = (const char *)a.chain + __builtin_offsetof(struct nft_chain, name);
+#endif
+#ifdef SKBTRAIL_NFT_TABLE_FAMILY
+  /* The table's own family (an inet table runs at ipv4 and ipv6 hooks)
+   * since 4.16 ("netfilter: nf_tables: add single table list for all
+   * families", 36596dadf54a): `u16 family:6` right after `u32 use`. A
+   * bit-field has no address, so the u16 is read and the low 6 bits (x86
+   * allocates bit-fields from the low end) taken. */
+  __u16 family_bits = 0;
+  SKBTRAIL_READ(family_bits, (const char *)table + __builtin_offsetof(struct nft_table, use) + sizeof(table->use));
+  a.family = family_bits & 0x3f;
+#endif
+  return a;
+}
+#endif /* SKBTRAIL_WANT_NFT_ARGS */
 
 /* The RST senders: tcp_v{4,6}_send_reset(sk, skb[, reason]) and
  * tcp_send_active_reset(sk, priority[, reason]); the reason (enum

@@ -71,6 +71,7 @@ SKBTRAIL_ASSERT_SIZE(struct skbtrail_drop_event, 144);
 #define SKBTRAIL_TRACE_FREE 2 /* skb:consume_skb */
 #define SKBTRAIL_TRACE_NF 3   /* nf_hook_slow returned: verdict set */
 #define SKBTRAIL_TRACE_IPT 4  /* ipt_do_table returned: table, hook, verdict */
+#define SKBTRAIL_TRACE_NFT 5  /* nft_do_chain returned: family, table, base chain, hook, verdict */
 
 /* One hop of a packet through the stack (skbtrail trace). */
 struct skbtrail_trace_event {
@@ -81,20 +82,22 @@ struct skbtrail_trace_event {
   __u32 netns;
   __u32 ifindex;
   __s32 stack_id;
-  __s32 verdict; /* NF: nf_hook_slow's return (1 accept, <0 drop); IPT: NF_* */
+  __s32 verdict; /* NF: nf_hook_slow's return (1 accept, <0 drop); IPT, NFT: NF_* */
   __u32 reason;  /* drops: enum skb_drop_reason, 0 without */
   __u16 probe_id; /* index into the runner's hop list */
   __u8 kind;      /* SKBTRAIL_TRACE_* */
   __u8 pkt_type;  /* PACKET_HOST, PACKET_BROADCAST, ... */
-  __u8 nf_pf;     /* NF/IPT: protocol family (2 = IPv4, 10 = IPv6) */
-  __u8 nf_hook;   /* NF/IPT: NF_INET_PRE_ROUTING .. NF_INET_POST_ROUTING */
+  __u8 nf_pf;     /* NF/IPT: protocol family (2 = IPv4, 10 = IPv6); NFT: the
+                   * table's family (1 = inet) from 4.16, the hook's before */
+  __u8 nf_hook;   /* NF/IPT/NFT: NF_INET_PRE_ROUTING .. NF_INET_POST_ROUTING */
   __u8 dmac[6];
   char ifname[SKBTRAIL_IFNAMSIZ];
   char comm[SKBTRAIL_COMM_LEN];
-  char table[32]; /* IPT: "filter", "nat", ... */
+  char table[32]; /* IPT, NFT: "filter", "nat", ... */
+  char chain[32]; /* NFT: the base chain ("input"); IPT names it by the hook */
   struct skbtrail_packet pkt;
 };
-SKBTRAIL_ASSERT_SIZE(struct skbtrail_trace_event, 184);
+SKBTRAIL_ASSERT_SIZE(struct skbtrail_trace_event, 216);
 
 /* Where a RST event came from (skbtrail rst): the value the BPF side sets
  * and the name the runner prints, from this one list. */

@@ -13,13 +13,17 @@
  *                            layouts of nf_hook_slow and ipt_do_table: see
  *                            skbtrail_abi.bpf.h)
  *   SKBTRAIL_HOP_KFREE_SKB   hop id of skb:kfree_skb, when it is traced
- *   SKBTRAIL_WANT_NF, SKBTRAIL_WANT_IPT  nf_hook_slow / ipt_do_table are traced
+ *   SKBTRAIL_WANT_NF, SKBTRAIL_WANT_IPT, SKBTRAIL_WANT_NFT  nf_hook_slow /
+ *                            ipt_do_table / nft_do_chain are traced
  */
 #ifdef SKBTRAIL_WANT_NF
 #define SKBTRAIL_WANT_NF_HOOK_ARGS 1
 #endif
 #ifdef SKBTRAIL_WANT_IPT
 #define SKBTRAIL_WANT_IPT_ARGS 1
+#endif
+#ifdef SKBTRAIL_WANT_NFT
+#define SKBTRAIL_WANT_NFT_ARGS 1
 #endif
 #include "skbtrail_skb.bpf.h"
 
@@ -30,10 +34,14 @@ BPF_STACK_TRACE(trace_stacks, SKBTRAIL_STACK_ENTRIES);
 #ifdef SKBTRAIL_KEEP
 BPF_HASH(tracked_skbs, __u64, __u8, 10240);
 #endif
-/* Entry halves of netfilter entry/return pairs, per thread. Two maps:
- * ipt_do_table runs inside nf_hook_slow on the same thread. */
+/* Entry halves of netfilter entry/return pairs, per thread. One map per
+ * function: ipt_do_table and nft_do_chain run inside nf_hook_slow on the
+ * same thread. */
 BPF_HASH(nf_pending, __u32, struct skbtrail_trace_event, 1024);
 BPF_HASH(ipt_pending, __u32, struct skbtrail_trace_event, 1024);
+#ifdef SKBTRAIL_WANT_NFT
+BPF_HASH(nft_pending, __u32, struct skbtrail_trace_event, 1024);
+#endif
 
 /* Fills ev from skb and decides whether it is reported. 1: report. */
 static __always_inline int skbtrail_trace_fill(struct sk_buff *skb, struct skbtrail_trace_event *ev, __u8 kind) {
@@ -103,16 +111,21 @@ static __always_inline int skbtrail_trace_skb(void *ctx, struct sk_buff *skb, __
 /* Netfilter: the entry half records the packet (the skb may be freed by
  * the time the hook returns NF_DROP), the return half adds the verdict. */
 static __always_inline int skbtrail_nf_entry(struct sk_buff *skb, __u16 probe_id, __u8 kind, __u8 pf, __u8 hook,
-                                             const char *table_name) {
+                                             const char *table_name, const char *chain_name) {
   struct skbtrail_trace_event ev = {};
   if (!skbtrail_trace_fill(skb, &ev, kind)) return 0;
   ev.probe_id = probe_id;
   ev.nf_pf = pf;
   ev.nf_hook = hook;
   if (table_name) SKBTRAIL_READ_STR(ev.table, sizeof(ev.table), table_name);
+  if (chain_name) SKBTRAIL_READ_STR(ev.chain, sizeof(ev.chain), chain_name);
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
   if (kind == SKBTRAIL_TRACE_IPT)
     ipt_pending.update(&tid, &ev);
+#ifdef SKBTRAIL_WANT_NFT
+  else if (kind == SKBTRAIL_TRACE_NFT)
+    nft_pending.update(&tid, &ev);
+#endif
   else
     nf_pending.update(&tid, &ev);
   return 0;
@@ -155,7 +168,7 @@ static __always_inline int skbtrail_ipt_return(struct pt_regs *ctx) {
 #ifdef SKBTRAIL_WANT_NF
 static __always_inline int skbtrail_nf_hook_slow_entry(struct pt_regs *ctx, __u16 probe_id) {
   struct skbtrail_nf_hook_args a = skbtrail_nf_hook_slow_args(ctx);
-  return skbtrail_nf_entry(a.skb, probe_id, SKBTRAIL_TRACE_NF, a.pf, a.hook, 0);
+  return skbtrail_nf_entry(a.skb, probe_id, SKBTRAIL_TRACE_NF, a.pf, a.hook, 0, 0);
 }
 #endif /* SKBTRAIL_WANT_NF */
 
@@ -165,9 +178,27 @@ static __always_inline int skbtrail_ipt_entry(struct pt_regs *ctx, __u16 probe_i
   /* NFPROTO_IPV4: ipt_do_table is IPv4 only. Address arithmetic, not
    * table->name: nothing for BCC to rewrite. */
   return skbtrail_nf_entry(a.skb, probe_id, SKBTRAIL_TRACE_IPT, 2, a.hook,
-                           (const char *)a.table + __builtin_offsetof(struct xt_table, name));
+                           (const char *)a.table + __builtin_offsetof(struct xt_table, name), 0);
 }
 #endif /* SKBTRAIL_WANT_IPT */
+
+#ifdef SKBTRAIL_WANT_NFT
+/* nft_do_chain runs once per base chain a packet meets (jumps stay inside
+ * it): its return is the base chain's verdict. */
+static __always_inline int skbtrail_nft_entry(struct pt_regs *ctx, __u16 probe_id) {
+  struct skbtrail_nft_args a = skbtrail_nft_do_chain_args(ctx);
+  return skbtrail_nf_entry(a.skb, probe_id, SKBTRAIL_TRACE_NFT, a.family, a.hook, a.table_name, a.chain_name);
+}
+
+static __always_inline int skbtrail_nft_return(struct pt_regs *ctx) {
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct skbtrail_trace_event *ev = nft_pending.lookup(&tid);
+  if (!ev) return 0;
+  skbtrail_pending_submit(ctx, ev);
+  nft_pending.delete(&tid);
+  return 0;
+}
+#endif /* SKBTRAIL_WANT_NFT */
 
 #ifdef SKBTRAIL_HOP_KFREE_SKB
 /* skb:kfree_skb carries the drop location (and reason on 5.17+); its struct

@@ -51,6 +51,29 @@ std::vector<std::string> ipt_do_table_cflags(const Kernel& k) {
   return {};
 }
 
+std::vector<std::string> nft_do_chain_cflags(const Kernel& k) {
+  // RHEL 7's nf_tables is a 3.10-era backport: nft_do_chain(pkt, ops), the
+  // hook in pkt->xt.hooknum, names as arrays, no family in the table.
+  if (k.is_rhel7()) return {"-DSKBTRAIL_NFT_CHAIN_IN_OPS=1"};
+  std::vector<std::string> flags;
+  // nft_do_chain(pkt, priv) since 4.1 (the hook functions got priv);
+  // (pkt, ops) before.
+  if (!at_least(k.version, 4, 1)) flags.push_back("-DSKBTRAIL_NFT_CHAIN_IN_OPS=1");
+  // The hook state: pkt->state from 5.14 (xt_action_param left
+  // nft_pktinfo), pkt->xt.state 4.10-5.13, pkt->pf/hook 4.1-4.9, the x_tables
+  // fields xt.family/xt.hooknum before.
+  if (at_least(k.version, 5, 14)) flags.push_back("-DSKBTRAIL_NFT_PKT_STATE=1");
+  else if (at_least(k.version, 4, 10)) flags.push_back("-DSKBTRAIL_NFT_PKT_XT_STATE=1");
+  else if (at_least(k.version, 4, 1)) flags.push_back("-DSKBTRAIL_NFT_PKT_PF_HOOK=1");
+  // Table and chain names: pointers since 4.15, arrays before.
+  if (at_least(k.version, 4, 15)) flags.push_back("-DSKBTRAIL_NFT_NAME_POINTERS=1");
+  // The table's own family (inet, bridge, ...): in struct nft_table since 4.16.
+  if (at_least(k.version, 4, 16)) flags.push_back("-DSKBTRAIL_NFT_TABLE_FAMILY=1");
+  return flags;
+}
+
+bool nft_family_is_the_tables(const Kernel& k) { return !k.is_rhel7() && at_least(k.version, 4, 16); }
+
 std::vector<std::string> nf_send_reset_cflags(const Kernel& k) {
   // nf_send_reset{,6}(net, sk, oldskb, hook) from 5.10 (the socket added for
   // VRF), (net, oldskb, hook) from 4.4 (netns-aware rejects), (oldskb, hook)

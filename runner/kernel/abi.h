@@ -63,6 +63,10 @@ bool has_ct_log_invalid(const Kernel& kernel);
 // `kernel`; each function comments the signatures it chooses between.
 std::vector<std::string> nf_hook_slow_cflags(const Kernel& kernel);
 std::vector<std::string> ipt_do_table_cflags(const Kernel& kernel);
+std::vector<std::string> nft_do_chain_cflags(const Kernel& kernel);
+// Whether nft_do_chain's family is the table's (inet, bridge, ...; 4.16+) or
+// only the hook's (ipv4 for an inet table's packet) on this kernel.
+bool nft_family_is_the_tables(const Kernel& kernel);
 std::vector<std::string> nf_send_reset_cflags(const Kernel& kernel);  // nf_send_reset and nf_send_reset6
 std::vector<std::string> ct_log_invalid_cflags(const Kernel& kernel);
 // active_reset_arity: how many arguments tcp_send_active_reset takes, when

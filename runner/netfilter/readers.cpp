@@ -25,6 +25,13 @@ namespace skbtrail::netfilter {
 
 namespace {
 
+// This thread's /proc entry. setns() switches one thread, so its own view
+// is the one to read; /proc/thread-self is only 3.17+ (RHEL 7 lacks it),
+// /proc/self/task/TID is everywhere.
+std::string this_thread_proc(const char* rest) {
+  return fmt::format("/proc/self/task/{}/{}", gettid(), rest);
+}
+
 // A symbol of a dlopen'ed library, typed by the library's own declaration.
 template <typename Fn>
 bool bind(void* lib, const char* name, Fn*& fn) {
@@ -206,7 +213,7 @@ struct RulesetReader::Iptc {
   // register its hooks) in a namespace that had none.
   static std::vector<std::string> tables() {
     std::vector<std::string> out;
-    std::ifstream in("/proc/thread-self/net/ip_tables_names");
+    std::ifstream in(this_thread_proc("net/ip_tables_names"));
     for (std::string line; std::getline(in, line);)
       if (!line.empty()) out.push_back(line);
     return out;
@@ -369,7 +376,7 @@ void RulesetReader::fill_text(NetfilterRule& rule, uint64_t netns) {
 
 uint64_t current_netns() {
   struct stat st {};
-  if (stat("/proc/thread-self/ns/net", &st) != 0) return 0;
+  if (stat(this_thread_proc("ns/net").c_str(), &st) != 0) return 0;
   return st.st_ino;
 }
 
@@ -419,7 +426,7 @@ NetnsEntry::NetnsEntry(uint64_t netns) {
     why_ = fmt::format("netns {} is gone (no process or /run/netns file holds it)", netns);
     return;
   }
-  home_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  home_ = open(this_thread_proc("ns/net").c_str(), O_RDONLY | O_CLOEXEC);
   if (home_ < 0 || setns(target, CLONE_NEWNET) != 0) {
     why_ = fmt::format("cannot enter netns {}: {}", netns, std::strerror(errno));
     close(target);

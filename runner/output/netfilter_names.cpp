@@ -21,6 +21,18 @@ std::string netfilter_family_name(uint8_t pf) {
   }
 }
 
+std::string nftables_family_name(uint8_t family) {
+  switch (family) {
+    case 1: return "inet";
+    case 2: return "ip";
+    case 3: return "arp";
+    case 5: return "netdev";
+    case 7: return "bridge";
+    case 10: return "ip6";
+    default: return fmt::format("family{}", family);
+  }
+}
+
 std::string netfilter_verdict_name(int verdict) {
   static constexpr const char* kNames[] = {"DROP", "ACCEPT", "STOLEN", "QUEUE", "REPEAT", "STOP"};
   return verdict >= 0 && verdict < 6 ? kNames[verdict] : fmt::format("VERDICT{}", verdict);

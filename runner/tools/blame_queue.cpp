@@ -5,7 +5,51 @@
 
 #include <fmt/format.h>
 
+#include "runner/output/packet_format.h"
+
 namespace skbtrail {
+
+netfilter::PacketFacts blame_packet(const skbtrail_packet& pkt, bool reversed) {
+  netfilter::PacketFacts p;
+  p.ip_version = pkt.l3_proto == 0x0800 ? 4 : pkt.l3_proto == 0x86DD ? 6 : 0;
+  if (pkt.l4_proto) p.l4_proto = pkt.l4_proto;
+  if (p.ip_version) {
+    p.saddr = packet_address(pkt, !reversed);
+    p.daddr = packet_address(pkt, reversed);
+  }
+  if (pkt.l4_proto == 6 || pkt.l4_proto == 17 || pkt.l4_proto == 132) {
+    p.sport = packet_port(pkt, !reversed);
+    p.dport = packet_port(pkt, reversed);
+  }
+  return p;
+}
+
+void blame_placeholders(const netfilter::Blame* b, std::map<std::string, std::string>& vars) {
+  using netfilter::Certainty;
+  std::string rule = "a rule", list = "nft -a list ruleset (or iptables -L -n -v --line-numbers)",
+              chain;
+  if (b && !b->rules.empty()) {
+    const auto& r = b->rules.front();
+    chain = netfilter::chain_label(r);
+    list = netfilter::list_chain_command(r.backend, r.family, r.table, r.chain);
+    if (b->certainty == Certainty::Exact)
+      rule = r.backend == netfilter::Backend::Nftables ? fmt::format("`{}` (handle {})", r.text, r.handle)
+                                                       : fmt::format("`{}`", r.text);
+    else if (b->certainty == Certainty::Ambiguous)
+      rule = fmt::format("one of {} rules", b->rules.size());
+    else if (b->certainty == Certainty::NoCounters)
+      rule = b->rules.size() == 1 ? fmt::format("`{}` (handle {}, no counter)", r.text, r.handle)
+                                  : fmt::format("one of {} rules without a counter", b->rules.size());
+  } else if (b && !b->chains.empty()) {
+    const auto& c = b->chains.front();
+    chain = netfilter::chain_label(c);
+    list = netfilter::list_chain_command(c.backend, c.family, c.table, c.name);
+    rule = "no rule (the chain's policy is drop)";
+  }
+  vars["rule"] = rule;
+  vars["list_chain"] = list;
+  vars["blamed_chain"] = chain.empty() ? "-" : chain;
+}
 
 BlameQueue::BlameQueue(const std::vector<uint64_t>& namespaces, const char* command)
     : own_netns_(netfilter::current_netns()) {

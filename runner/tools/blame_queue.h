@@ -8,15 +8,27 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <string>
 #include <memory>
 #include <optional>
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "programs/skbtrail_events.h"
 #include "runner/netfilter/rule_blamer.h"
 #include "runner/session/session.h"
 
 namespace skbtrail {
+
+// What the blamer knows of a packet; reversed: the packet is an answer (a
+// RST) and the rule matched the segment it answers.
+netfilter::PacketFacts blame_packet(const skbtrail_packet& pkt, bool reversed = false);
+// The placeholders a blame gives to rule messages: {rule} reads as the
+// subject of "... matched <packet>" ("`tcp dport 8081 counter drop`
+// (handle 7)"), {list_chain} is how to see the chain, {blamed_chain} its
+// name ("inet filter input"); defaults that say so when there is no blame.
+void blame_placeholders(const netfilter::Blame* blame, std::map<std::string, std::string>& vars);
 
 class BlameQueue {
  public:

@@ -124,7 +124,7 @@ TEST(Cli, TraceOptions) {
                               "ip_route_input_noref:arg1", "--exclude", "nf_hook_slow", "--dropstack"});
   const auto& t = command.get<TraceOptions>();
   EXPECT_EQ(t.icmp_id, 22);
-  EXPECT_TRUE(t.hops.iptables && t.keep && t.explain && t.date && t.dropstack && !t.callstack);
+  EXPECT_TRUE(t.hops.netfilter && t.keep && t.explain && t.date && t.dropstack && !t.callstack);
   EXPECT_EQ(t.filter.ifname, "veth0");
   EXPECT_EQ(t.hops.only, (std::vector<std::string>{"ip_rcv", "icmp_rcv"}));
   ASSERT_EQ(t.hops.added.size(), 1u);

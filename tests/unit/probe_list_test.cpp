@@ -120,7 +120,7 @@ TEST_F(Plan, AlternativeNamesVersionsAndMissingFunctions) {
   // with the kernels it is for); __dev_queue_xmit is missing from kallsyms (reported);
   // ipt_do_table needs --iptable; tracepoints are absent in this fake tracefs.
   EXPECT_EQ(names(plan), (std::vector<std::string>{"ip_rcv", "ip_rcv_core.isra.0", "nf_hook_slow"}));
-  EXPECT_TRUE(plan.hops[2].special_nf);
+  EXPECT_TRUE(plan.hops[2].pair == NetfilterPair::Hook);
   const std::string missing = describe_missing(plan.missing);
   EXPECT_NE(missing.find("__dev_queue_xmit (not in /proc/kallsyms"), std::string::npos) << missing;
   EXPECT_NE(missing.find("tp:skb:kfree_skb (no such tracepoint"), std::string::npos) << missing;
@@ -185,12 +185,12 @@ TEST(PlanVersions, RangesRhel7AndStandIns) {
 
 TEST_F(Plan, SelectionOnlyAddExcludeIptables) {
   HopSelection selection;
-  selection.iptables = true;
+  selection.netfilter = true;
   selection.exclude = {"ip_rcv_core"};
   selection.added = {parse_added_probe("ip_rcv")};  // duplicates are attached once
   auto plan = plan_trace(list_, selection, facts());
   EXPECT_EQ(names(plan), (std::vector<std::string>{"ip_rcv", "nf_hook_slow", "ipt_do_table"}));
-  EXPECT_TRUE(plan.hops[2].special_ipt);
+  EXPECT_TRUE(plan.hops[2].pair == NetfilterPair::Iptables);
 
   HopSelection only;
   only.only = {"nf_hook_slow"};

@@ -48,7 +48,7 @@ TEST(Profiles, RunAppendsTheUsersOptions) {
   EXPECT_TRUE(rst.stack);
   EXPECT_EQ(rst.filter.port, 8080);
   const TraceOptions trace = parse_command_line({"run", "iptables", "-H", "10.0.0.2"}).get<TraceOptions>();
-  EXPECT_TRUE(trace.hops.iptables);
+  EXPECT_TRUE(trace.hops.netfilter);
   EXPECT_TRUE(trace.filter.addr.has_value());
   try {
     expand_profile("nope", {});

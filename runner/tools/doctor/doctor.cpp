@@ -35,6 +35,24 @@ DoctorRow rule_blame_row() {
   return row;
 }
 
+// trace --netfilter: nft_do_chain / ipt_do_table entry and return probes.
+DoctorRow chain_verdicts_row(const KernelFacts& facts) {
+  DoctorRow row{"chain verdicts (trace --netfilter)", "no", "", true};
+  if (!facts.has_kprobes()) {
+    row.detail = "needs kprobes on nft_do_chain/ipt_do_table; drop's rule blame still names the chain";
+    return row;
+  }
+  std::vector<std::string> present, absent;
+  for (const char* fn : {"nft_do_chain", "ipt_do_table"}) (facts.has_function(fn) ? present : absent).push_back(fn);
+  row.status = present.empty() ? "no" : "yes";
+  if (!present.empty()) row.detail = fmt::format("kprobes on {}", fmt::join(present, ", "));
+  if (!absent.empty())
+    row.detail += fmt::format("{}{} not in /proc/kallsyms (module not loaded: nf_tables / ip_tables load with "
+                              "the first nft or iptables-legacy rule)",
+                              row.detail.empty() ? "" : "; ", fmt::join(absent, ", "));
+  return row;
+}
+
 DoctorRow tracepoint_row(const KernelFacts& facts, const char* category, const char* event, const char* field) {
   DoctorRow row{fmt::format("{}:{}", category, event), "no", "", false};
   if (!facts.has_tracepoint(category, event)) {
@@ -113,6 +131,7 @@ DoctorReport build_doctor_report(const KernelFacts& facts, bool headers_ok, cons
                      kernel.has_kprobes ? "kprobes on nf_hook_slow (drop --diag)"
                                         : "needs kprobes; rule blame names the chain from the blamed rule instead",
                      true});
+  r.facts.push_back(chain_verdicts_row(facts));
   r.facts.push_back(rule_blame_row());
 
   const bool basics = kernel.bpf.allowed && headers_ok && !kernel.tracefs.empty();

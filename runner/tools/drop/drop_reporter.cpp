@@ -22,49 +22,6 @@ bool netfilter_drop(const std::string& reason, const std::string& pseudo, const 
   return fn == "nf_hook_slow" || fn == "nft_do_chain" || fn == "ipt_do_table" || fn == "ip6t_do_table";
 }
 
-netfilter::PacketFacts packet_facts(const skbtrail_packet& pkt) {
-  netfilter::PacketFacts p;
-  p.ip_version = pkt.l3_proto == 0x0800 ? 4 : pkt.l3_proto == 0x86DD ? 6 : 0;
-  if (pkt.l4_proto) p.l4_proto = pkt.l4_proto;
-  if (p.ip_version) {
-    p.saddr = packet_address(pkt, true);
-    p.daddr = packet_address(pkt, false);
-  }
-  if (pkt.l4_proto == 6 || pkt.l4_proto == 17 || pkt.l4_proto == 132) {
-    p.sport = packet_port(pkt, true);
-    p.dport = packet_port(pkt, false);
-  }
-  return p;
-}
-
-// The placeholders a blame gives to rule messages: {rule} reads as the
-// subject of "... matched <packet>", {list_chain} is how to see the chain.
-void blame_placeholders(const netfilter::Blame* b, std::map<std::string, std::string>& vars) {
-  using netfilter::Certainty;
-  std::string rule = "a rule (DROP, or a REJECT)", list = "nft -a list ruleset (or iptables -L -n -v --line-numbers)",
-              chain;
-  if (b && !b->rules.empty()) {
-    const auto& r = b->rules.front();
-    chain = netfilter::chain_label(r);
-    list = netfilter::list_chain_command(r.backend, r.family, r.table, r.chain);
-    if (b->certainty == Certainty::Exact)
-      rule = r.backend == netfilter::Backend::Nftables ? fmt::format("`{}` (handle {})", r.text, r.handle)
-                                                       : fmt::format("`{}`", r.text);
-    else if (b->certainty == Certainty::Ambiguous)
-      rule = fmt::format("one of {} rules", b->rules.size());
-    else if (b->certainty == Certainty::NoCounters)
-      rule = b->rules.size() == 1 ? fmt::format("`{}` (handle {}, no counter)", r.text, r.handle)
-                                  : fmt::format("one of {} rules without a counter", b->rules.size());
-  } else if (b && !b->chains.empty()) {
-    const auto& c = b->chains.front();
-    chain = netfilter::chain_label(c);
-    list = netfilter::list_chain_command(c.backend, c.family, c.table, c.name);
-    rule = "no rule (the chain's policy is drop)";
-  }
-  vars["rule"] = rule;
-  vars["list_chain"] = list;
-  vars["blamed_chain"] = chain.empty() ? "-" : chain;
-}
 }  // namespace
 
 DropReporter::DropReporter(const AddressNamer& names, ValueNames reasons, bool has_reason, const RuleSet* rules,
@@ -135,7 +92,7 @@ void DropReporter::report(const skbtrail_drop_event& ev, std::span<const uint64_
   std::optional<netfilter::BlameQuery> query;
   if (netfilter_drop(reason_name(ev.reason), pseudo_reason(ev.location, location), location)) {
     query.emplace();
-    query->packet = packet_facts(ev.pkt);
+    query->packet = blame_packet(ev.pkt);
     if (ev.nf_valid) query->hook = netfilter::nft_hook_name(ev.nf_hook);
   }
   // Held until the counters are read after it: the event and its stack are kept.

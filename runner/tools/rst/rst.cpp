@@ -45,7 +45,13 @@ ReporterFactory rst_reporter(const RstOptions& options, const RuleSet& rules) {
     ValueNames reasons;
     if (const auto* format = c.facts.tracepoint_format("tcp", "tcp_send_reset"))
       if (const auto* table = format->symbolic_for("reason")) reasons = ValueNames(*table);
-    return std::make_unique<RstReporter>(c.names, rules, reasons, options.stack, options.summary);
+    auto reporter = std::make_unique<RstReporter>(c.names, rules, reasons, options.stack, options.summary);
+    if (options.blame) {
+      std::vector<uint64_t> namespaces{0};
+      if (options.filter.netns) namespaces.push_back(*options.filter.netns);
+      reporter->blame_with(std::make_unique<BlameQueue>(namespaces, "rst"));
+    }
+    return reporter;
   };
 }
 
@@ -80,7 +86,8 @@ class RstTool : public Tool {
     rst.add_options()
         ("rules", po::value<std::vector<std::string>>()->value_name("FILE"), "more rules, tried before the built-in ones")
         ("stack", po::bool_switch(), "print the whole kernel stack of every RST")
-        ("no-summary", po::bool_switch(), "no analysis result at exit");
+        ("no-summary", po::bool_switch(), "no analysis result at exit")
+        ("no-blame", po::bool_switch(), "do not read the ruleset's counters to name the REJECT rule of a RST");
     po::options_description all;
     all.add(filter_options())
         .add(device_options("only RSTs answering a segment that came in on DEV (socket resets: the device of "
@@ -117,6 +124,7 @@ class RstTool : public Tool {
     if (vm.count("rules")) o.rule_files = vm["rules"].as<std::vector<std::string>>();
     o.stack = vm["stack"].as<bool>();
     o.summary = !vm["no-summary"].as<bool>();
+    o.blame = !vm["no-blame"].as<bool>();
     return Command::run(std::move(o), &run_rst);
   }
 };

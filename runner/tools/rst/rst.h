@@ -19,6 +19,7 @@ struct RstOptions {
   std::vector<std::string> rule_files;  // --rules FILE
   bool stack = false;                   // print the whole stack, not only the key frame
   bool summary = true;
+  bool blame = true;  // a REJECT's RST names the rule (ruleset counters); --no-blame
 };
 
 // What rst compiles and attaches on this kernel with these options.

@@ -71,7 +71,8 @@ RstReporter::RstReporter(const AddressNamer& names, const RuleSet& rules, ValueN
                          bool summary)
     : names_(names), rules_(rules), reasons_(std::move(reasons)), stack_in_text_(stack_in_text), summary_(summary) {}
 
-RuleFacts RstReporter::facts(const skbtrail_rst_event& ev, std::span<const uint64_t> stack) const {
+RuleFacts RstReporter::facts(const skbtrail_rst_event& ev, std::span<const uint64_t> stack,
+                             const netfilter::Blame* blame) const {
   RuleFacts f;
   const std::string source = rst_source_name(ev.source);
   const std::string source_function = source.starts_with("tp:") ? source.substr(3) : source;
@@ -115,6 +116,7 @@ RuleFacts RstReporter::facts(const skbtrail_rst_event& ev, std::span<const uint6
             {"pid", std::to_string(ev.pid)},
             {"caller", caller.empty() ? "-" : caller},
             {"source", source}});
+  blame_placeholders(blame, f.vars);
   return f;
 }
 
@@ -138,10 +140,35 @@ std::vector<uint64_t> RstReporter::stack_with_caller(const skbtrail_rst_event& e
 }
 
 void RstReporter::report(const skbtrail_rst_event& ev, std::span<const uint64_t> raw_stack, Output& out) {
-  const std::vector<uint64_t> with_caller = stack_with_caller(ev, raw_stack);
-  const std::span<const uint64_t> stack(with_caller);
+  std::vector<uint64_t> with_caller = stack_with_caller(ev, raw_stack);
   ++events_;
-  const RuleFacts f = facts(ev, stack);
+  const bool rejected = ev.source == SKBTRAIL_RST_NF_SEND_RESET || ev.source == SKBTRAIL_RST_NF_SEND_RESET6;
+  if (!blame_ || !blame_->enabled() || !rejected) {
+    if (blame_ && blame_->enabled())  // keeps the order behind a REJECT that waits
+      blame_->push(ev.netns, ev.ts_ns, std::nullopt,
+                   [this, ev, kept = std::move(with_caller)](const netfilter::Blame*, Output& o) {
+                     emit(ev, kept, nullptr, o);
+                   },
+                   out);
+    else
+      emit(ev, with_caller, nullptr, out);
+    return;
+  }
+  // The RST answers a segment that a REJECT rule matched: the rule is
+  // blamed on that segment (the RST's direction reversed), at its hook.
+  netfilter::BlameQuery query;
+  query.packet = blame_packet(ev.pkt, true);
+  query.hook = netfilter::nft_hook_name(ev.hook);
+  blame_->push(ev.netns, ev.ts_ns, std::move(query),
+               [this, ev, kept = std::move(with_caller)](const netfilter::Blame* blame, Output& o) {
+                 emit(ev, kept, blame, o);
+               },
+               out);
+}
+
+void RstReporter::emit(const skbtrail_rst_event& ev, std::span<const uint64_t> stack, const netfilter::Blame* blame,
+                       Output& out) {
+  const RuleFacts f = facts(ev, stack, blame);
   const Rule* rule = rules_.match(f);
   const bool received = ev.source == SKBTRAIL_RST_TCP_RESET || ev.source == SKBTRAIL_RST_TP_RECEIVE_RESET;
   const std::string cause = rule ? expand_placeholders(rule->cause, f.vars) : "unclassified";
@@ -163,6 +190,7 @@ void RstReporter::report(const skbtrail_rst_event& ev, std::span<const uint64_t>
   if (ev.has_reason) evidence += ", reason " + f.values.at("reason");
   if (ev.state) evidence += ", state " + tcp_state_name(ev.state);
   if (f.values.count("hook")) evidence += ", netfilter hook " + f.values.at("hook");
+  if (blame) evidence += ", rule " + netfilter::blame_line(*blame);
   if (ev.segment_flags) evidence += ", answering " + tcp_flags_text(ev.segment_flags);
   if (ev.ct.valid) {
     evidence += fmt::format("; conntrack called that segment INVALID (\"{}\") and detached it from its entry {} (reply {}",
@@ -181,6 +209,7 @@ void RstReporter::report(const skbtrail_rst_event& ev, std::span<const uint64_t>
 }
 
 void RstReporter::end(Output& out) {
+  if (blame_) blame_->finish(out);
   if (!summary_) return;
   RstSummaryRecord s;
   s.resets = events_;

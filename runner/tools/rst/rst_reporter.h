@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "runner/data/rules.h"
 #include "runner/kernel/tracepoint_format.h"
 #include "runner/session/session.h"
+#include "runner/tools/blame_queue.h"
 #include "runner/tools/rst/rst_record.h"
 
 namespace skbtrail {
@@ -27,12 +29,20 @@ class RstReporter : public EventReporter<skbtrail_rst_event> {
   // Classifies and writes one event; stack = function addresses, innermost first.
   void report(const skbtrail_rst_event& ev, std::span<const uint64_t> stack, Output& out) override;
   void end(Output& out) override;
+  // Rule blame: a netfilter REJECT waits for a counter read and names its rule.
+  void blame_with(std::unique_ptr<BlameQueue> queue) { blame_ = std::move(queue); }
+  void started(SessionControl& control) override {
+    if (blame_) blame_->started(control);
+  }
   uint64_t events() const { return events_; }
 
   // The facts rules see, for tests.
-  RuleFacts facts(const skbtrail_rst_event& ev, std::span<const uint64_t> stack) const;
+  RuleFacts facts(const skbtrail_rst_event& ev, std::span<const uint64_t> stack,
+                  const netfilter::Blame* blame = nullptr) const;
 
  private:
+  void emit(const skbtrail_rst_event& ev, std::span<const uint64_t> stack, const netfilter::Blame* blame, Output& out);
+
   // The stack with the caller the kprobe recorded at entry, where the
   // unwinder left it out.
   std::vector<uint64_t> stack_with_caller(const skbtrail_rst_event& ev, std::span<const uint64_t> stack) const;
@@ -44,6 +54,7 @@ class RstReporter : public EventReporter<skbtrail_rst_event> {
   bool summary_;
   uint64_t events_ = 0;
   std::map<std::string, std::pair<const Rule*, uint64_t>> by_rule_;
+  std::unique_ptr<BlameQueue> blame_;
 };
 
 }  // namespace skbtrail

@@ -65,7 +65,7 @@ TracePlan plan_trace(const std::vector<HopSpec>& list, const HopSelection& selec
       return contains(selection.only, hop.name) ||
              std::any_of(selection.only.begin(), selection.only.end(),
                          [&](const std::string& name) { return hop.stands_in_for(name); });
-    if (hop.name == "ipt_do_table") return selection.iptables;
+    if (hop.name == "ipt_do_table" || hop.name == "nft_do_chain") return selection.netfilter;
     return true;
   };
   // The wanted lines, grouped by hop name in list order; a hop may have a
@@ -83,6 +83,7 @@ TracePlan plan_trace(const std::vector<HopSpec>& list, const HopSelection& selec
 
   TracePlan plan;
   const abi::Kernel abi_kernel = facts.abi();
+  plan.nft_family_is_the_tables = abi::nft_family_is_the_tables(abi_kernel);
   std::vector<const HopSpec*> candidates;
   for (const auto& name : order) {
     if (const HopSpec* hop = line_for(lines[name], abi_kernel)) {
@@ -99,10 +100,11 @@ TracePlan plan_trace(const std::vector<HopSpec>& list, const HopSelection& selec
   std::set<std::string> attached_functions;
   std::set<std::string> used_tracepoints;
   auto add = [&](const HopSpec& hop, std::string function, std::vector<std::string> fallbacks) {
-    PlannedHop planned{hop, std::move(function), static_cast<uint16_t>(plan.hops.size()), false, false, {}};
+    PlannedHop planned{hop, std::move(function), static_cast<uint16_t>(plan.hops.size()), NetfilterPair::None, {}};
     planned.fallbacks = std::move(fallbacks);
-    planned.special_nf = !hop.tracepoint && hop.name == "nf_hook_slow";
-    planned.special_ipt = !hop.tracepoint && hop.name == "ipt_do_table";
+    if (!hop.tracepoint && hop.name == "nf_hook_slow") planned.pair = NetfilterPair::Hook;
+    if (!hop.tracepoint && hop.name == "ipt_do_table") planned.pair = NetfilterPair::Iptables;
+    if (!hop.tracepoint && hop.name == "nft_do_chain") planned.pair = NetfilterPair::Nftables;
     plan.hops.push_back(std::move(planned));
   };
   auto stands_in_for_tracepoint = [](const HopSpec& hop) {

@@ -17,21 +17,29 @@ struct HopSelection {
   std::vector<std::string> only;     // --probes a,b,c (names from the list, or added)
   std::vector<HopSpec> added;        // --add-probe / --probes @file entries
   std::vector<std::string> exclude;  // --exclude
-  bool iptables = false;             // --iptable: include ipt_do_table
+  bool netfilter = false;            // --netfilter (--iptable): include ipt_do_table and nft_do_chain
 
-  static HopSelection everything() {  // the whole list, ipt_do_table included
+  static HopSelection everything() {  // the whole list, the netfilter tables included
     HopSelection all;
-    all.iptables = true;
+    all.netfilter = true;
     return all;
   }
+};
+
+// Hops traced as an entry/return pair: the entry keeps the packet (the skb
+// may be gone when a drop verdict returns), the return adds the verdict.
+enum class NetfilterPair : uint8_t {
+  None,
+  Hook,      // nf_hook_slow: family, hook, verdict
+  Iptables,  // ipt_do_table: pf.table.CHAIN.VERDICT
+  Nftables,  // nft_do_chain: family table chain VERDICT
 };
 
 struct PlannedHop {
   HopSpec spec;
   std::string function;  // the name attached (an ALSO name when the main one is absent)
   uint16_t id = 0;
-  bool special_nf = false;   // nf_hook_slow entry/return pair
-  bool special_ipt = false;  // ipt_do_table entry/return pair
+  NetfilterPair pair = NetfilterPair::None;
   // Other names of the function on this kernel, tried in order when
   // `function` will not attach.
   std::vector<std::string> fallbacks;
@@ -41,6 +49,8 @@ struct TracePlan {
   std::vector<PlannedHop> hops;
   // Hops left out, with why ("this kernel has no kprobes"); reported once.
   MissingProbes missing;
+  // nft_do_chain's family is its table's (inet, bridge; 4.16+), else the hook's.
+  bool nft_family_is_the_tables = true;
 };
 
 // Applies the selection and this kernel's abilities. Throws EnvironmentError

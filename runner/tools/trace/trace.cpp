@@ -30,12 +30,17 @@ std::string trace_handlers(const TracePlan& plan) {
                      "int skbtrail_tp_{0}(struct skbtrail_tp_{1}_{2} *args) {{ return skbtrail_trace_skb(args, (struct "
                      "sk_buff *)args->{3}, {0}, {4}); }}\n",
                      id, hop.spec.category(), hop.spec.event(), hop.spec.skb_field, kind);
-    } else if (hop.special_nf || hop.special_ipt) {
+    } else if (hop.pair != NetfilterPair::None) {
+      const char* half = hop.pair == NetfilterPair::Hook       ? "nf_hook_slow_entry"
+                         : hop.pair == NetfilterPair::Iptables ? "ipt_entry"
+                                                               : "nft_entry";
+      const char* back = hop.pair == NetfilterPair::Hook       ? "nf_return"
+                         : hop.pair == NetfilterPair::Iptables ? "ipt_return"
+                                                               : "nft_return";
       fmt::format_to(std::back_inserter(out),
-                     "int skbtrail_hop_{0}(struct pt_regs *ctx) {{ return {1}(ctx, {0}); }}\n"
-                     "int skbtrail_ret_{0}(struct pt_regs *ctx) {{ return {2}(ctx); }}\n",
-                     id, hop.special_nf ? "skbtrail_nf_hook_slow_entry" : "skbtrail_ipt_entry",
-                     hop.special_nf ? "skbtrail_nf_return" : "skbtrail_ipt_return");
+                     "int skbtrail_hop_{0}(struct pt_regs *ctx) {{ return skbtrail_{1}(ctx, {0}); }}\n"
+                     "int skbtrail_ret_{0}(struct pt_regs *ctx) {{ return skbtrail_{2}(ctx); }}\n",
+                     id, half, back);
     } else if (hop.spec.layer == "drop" || hop.spec.layer == "free") {
       // kfree_skb / consume_skb as kprobes on kernels without BPF on tracepoints.
       fmt::format_to(std::back_inserter(out),
@@ -67,7 +72,7 @@ std::vector<ProbeSpec> trace_probe_specs(const TracePlan& plan) {
     for (const auto& other : hop.fallbacks)
       spec.choices.push_back({ProbeKind::Kprobe, other, fmt::format("skbtrail_hop_{}", hop.id)});
     specs.push_back(std::move(spec));
-    if (hop.special_nf || hop.special_ipt)
+    if (hop.pair != NetfilterPair::None)
       specs.push_back({hop.function + " (return)",
                        {{ProbeKind::Kretprobe, hop.function, fmt::format("skbtrail_ret_{}", hop.id)}},
                        false});
@@ -83,7 +88,8 @@ examples:
   skbtrail trace --proto tcp -H 10.0.0.2 -P 80           a TCP flow's path (mytracer: --proto=tcp -H .. -P 80)
   skbtrail trace --proto udp --saddr 10.0.0.1 --dport 53 -T   UDP from one host to port 53, with dates
   skbtrail trace --proto tcp --daddr 10.0.0.2 --sport 40000 -t   seconds since boot instead of the clock
-  skbtrail trace --proto tcp -H 10.0.0.2 --iptable       + iptables table/chain verdicts (2.filter.OUTPUT.DROP)
+  skbtrail trace --proto tcp -H 10.0.0.2 --netfilter     + table/chain verdicts: inet filter input DROP (nftables),
+                                                         2.filter.OUTPUT.DROP (iptables-legacy); --iptable is the same
   skbtrail trace --proto tcp -P 8080 --callstack         + the kernel stack of every hop
   skbtrail trace --proto tcp -P 8080 --dropstack         + the stack of drops only
   skbtrail trace -H 10.0.0.2 --keep                      follow matched skbs through NAT until freed
@@ -99,7 +105,9 @@ examples:
 Columns: [time][netns] ifname dst-MAC packet skb.pkt_type:hop, where packet is
 T_FLAGS:src:port->dst:port (TCP), U:src:port->dst:port (UDP) or
 I_request/I_reply:src->dst id= seq= (ICMP). nf_hook_slow shows the family,
-hook and verdict; ipt_do_table shows pf.table.CHAIN.VERDICT; drops show the
+hook and verdict; ipt_do_table shows pf.table.CHAIN.VERDICT; nft_do_chain shows
+the base chain as nft names it, family table chain VERDICT (the family is the
+hook's, ipv4/ipv6, before 4.16, whose tables do not keep it); drops show the
 reason (5.17+) and location. Functions missing on this kernel are named once
 at start and skipped; without kprobes, tracepoint hops stand in.
 )";
@@ -112,7 +120,7 @@ std::string program_options(const TraceOptions& o) {
   if (!o.probes_file.empty()) text += ", --probes @" + o.probes_file;
   for (const auto& added : o.hops.added) text += ", --add-probe " + added.name;
   if (!o.hops.exclude.empty()) text += fmt::format(", --exclude {}", fmt::join(o.hops.exclude, ","));
-  if (o.hops.iptables) text += ", --iptable";
+  if (o.hops.netfilter) text += ", --netfilter";
   if (o.keep) text += ", --keep";
   if (o.callstack) text += ", --callstack";
   if (o.dropstack) text += ", --dropstack";
@@ -185,7 +193,9 @@ class TraceTool : public Tool {
     po::options_description trace("trace");
     trace.add_options()
         ("icmpid", po::value<std::string>()->value_name("ID"), "only ICMP echo with this id")
-        ("iptable", po::bool_switch(), "iptables (legacy) verdicts per table and chain via ipt_do_table")
+        ("netfilter", po::bool_switch(),
+         "table/chain verdicts: nftables base chains (nft_do_chain) and iptables-legacy tables (ipt_do_table)")
+        ("iptable", po::bool_switch(), "the same as --netfilter (mytracer's name)")
         ("callstack", po::bool_switch(), "kernel stack on every event")
         ("dropstack", po::bool_switch(), "kernel stack on drops")
         ("keep", po::bool_switch(), "follow a matched skb until it is freed (NAT, clones); group events per skb")
@@ -216,7 +226,7 @@ class TraceTool : public Tool {
       if (o.filter.proto == L4Protocol::Tcp || o.filter.proto == L4Protocol::Udp)
         throw UsageError("--icmpid with --proto tcp/udp: nothing can match (use --proto icmp or icmp6)");
     }
-    o.hops.iptables = vm["iptable"].as<bool>();
+    o.hops.netfilter = vm["netfilter"].as<bool>() || vm["iptable"].as<bool>();
     o.callstack = vm["callstack"].as<bool>();
     o.dropstack = vm["dropstack"].as<bool>();
     o.keep = vm["keep"].as<bool>();
@@ -287,15 +297,19 @@ Plan trace_plan(const KernelFacts& facts, const TraceOptions& options, const Tra
   if (kfree && kfree->field("reason")) flags.push_back("-DSKBTRAIL_HAVE_DROP_REASON=1");
   for (const auto& flag : abi::ipt_do_table_cflags(facts.abi())) flags.push_back(flag);
   for (const auto& flag : abi::nf_hook_slow_cflags(facts.abi())) flags.push_back(flag);
+  bool netfilter_tables = false;
   for (const auto& hop : hops.hops) {
     if (hop.spec.tracepoint && hop.spec.name == "tp:skb:kfree_skb")
       flags.push_back(fmt::format("-DSKBTRAIL_HOP_KFREE_SKB={}", hop.id));
-    if (hop.special_nf) flags.push_back("-DSKBTRAIL_WANT_NF=1");
-    if (hop.special_ipt) {
-      flags.push_back("-DSKBTRAIL_WANT_IPT=1");
-      label = " --iptable" + label;
+    if (hop.pair == NetfilterPair::Hook) flags.push_back("-DSKBTRAIL_WANT_NF=1");
+    if (hop.pair == NetfilterPair::Iptables) flags.push_back("-DSKBTRAIL_WANT_IPT=1");
+    if (hop.pair == NetfilterPair::Nftables) {
+      flags.push_back("-DSKBTRAIL_WANT_NFT=1");
+      for (const auto& flag : abi::nft_do_chain_cflags(facts.abi())) flags.push_back(flag);
     }
+    if (hop.pair == NetfilterPair::Iptables || hop.pair == NetfilterPair::Nftables) netfilter_tables = true;
   }
+  if (netfilter_tables) label = " --netfilter" + label;
   plan.label = plan.program + label;
   return plan;
 }

@@ -34,6 +34,21 @@ std::string TraceReporter::hop_text(const skbtrail_trace_event& ev, const std::s
     case SKBTRAIL_TRACE_IPT:
       return fmt::format("{} {}.{}.{}.{}", name, ev.nf_pf, fixed_string(ev.table), netfilter_hook_name(ev.nf_hook),
                          netfilter_verdict_name(ev.verdict));
+    case SKBTRAIL_TRACE_NFT: {
+      // The verdict's low byte is NF_*; NF_DROP_ERR and NF_QUEUE_NR put an
+      // errno or a queue number above it. Kernels with NF_DROP_REASON (6.x,
+      // Debian's 6.1 stable too) free a dropped skb in nft_do_chain itself,
+      // with reason NETFILTER_DROP, and return NF_STOLEN with the errno above
+      // it: that is the rule's DROP, not a stolen packet.
+      const int code = ev.verdict & 0xff;
+      const bool dropped_here = code == 2 && (static_cast<uint32_t>(ev.verdict) >> 16) != 0;
+      const std::string verdict = dropped_here ? "DROP" : netfilter_verdict_name(code);
+      if (plan_.nft_family_is_the_tables)
+        return fmt::format("{} {} {} {} {}", name, nftables_family_name(ev.nf_pf), fixed_string(ev.table),
+                           fixed_string(ev.chain), verdict);
+      return fmt::format("{} {} {} {} ({} hook)", name, fixed_string(ev.table), fixed_string(ev.chain), verdict,
+                         netfilter_family_name(ev.nf_pf));
+    }
     default: return name;
   }
 }
