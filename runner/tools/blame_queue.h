@@ -42,6 +42,9 @@ class BlameQueue {
   BlameQueue(const std::vector<uint64_t>& namespaces, const char* command);
 
   bool enabled() const { return blamer_.available(); }
+  // Nothing waits: an event without a query can be printed at once, with
+  // no copy of it kept (the common case, on the per-event path).
+  bool idle() const { return waiting_.empty(); }
   void started(SessionControl& control) { control_ = &control; }
   // An event in arrival order; `query` set when it is a netfilter drop to
   // blame. Printed at once when nothing waits.

@@ -95,6 +95,7 @@ void DropReporter::report(const skbtrail_drop_event& ev, std::span<const uint64_
     query->packet = blame_packet(ev.pkt);
     if (ev.nf_valid) query->hook = netfilter::nft_hook_name(ev.nf_hook);
   }
+  if (!query && blame_->idle()) return emit(ev, stack, nullptr, out);
   // Held until the counters are read after it: the event and its stack are kept.
   blame_->push(ev.netns, ev.ts_ns, std::move(query),
                [this, ev, kept = std::vector<uint64_t>(stack.begin(), stack.end())](const netfilter::Blame* blame,

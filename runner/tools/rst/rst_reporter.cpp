@@ -144,7 +144,7 @@ void RstReporter::report(const skbtrail_rst_event& ev, std::span<const uint64_t>
   ++events_;
   const bool rejected = ev.source == SKBTRAIL_RST_NF_SEND_RESET || ev.source == SKBTRAIL_RST_NF_SEND_RESET6;
   if (!blame_ || !blame_->enabled() || !rejected) {
-    if (blame_ && blame_->enabled())  // keeps the order behind a REJECT that waits
+    if (blame_ && blame_->enabled() && !blame_->idle())  // keeps the order behind a REJECT that waits
       blame_->push(ev.netns, ev.ts_ns, std::nullopt,
                    [this, ev, kept = std::move(with_caller)](const netfilter::Blame*, Output& o) {
                      emit(ev, kept, nullptr, o);
