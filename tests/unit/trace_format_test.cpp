@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "runner/common/errors.h"
+#include "runner/kernel/abi.h"
 #include "runner/kernel/kallsyms.h"
 #include "runner/output/address_namer.h"
 #include "runner/tools/trace/trace_reporter.h"
@@ -24,7 +25,8 @@ class TraceFormat : public ::testing::Test {
     plan_ = plan_trace(parse_probe_list("ip_rcv 1 ip - - IPv4 receive\n"
                                         "nf_hook_slow 1 netfilter - - run the hook\n"
                                         "ipt_do_table 1 netfilter - - iptables\n"
-                                        "icmp_rcv 1 icmp - - ICMP receive\n",
+                                        "icmp_rcv 1 icmp - - ICMP receive\n"
+                                        "nft_do_chain 1 netfilter - - nftables base chain\n",
                                         "t"),
                        HopSelection::everything(), KernelFacts::assumed(kernel(), {}));
     std::istringstream in("ffffffff81000000 T nf_hook_slow\n");
@@ -93,6 +95,65 @@ TEST_F(TraceFormat, NetfilterVerdicts) {
   ipt.verdict = 0;
   std::strcpy(ipt.table, "filter");
   EXPECT_NE(line(ipt, {}).find(":ipt_do_table 2.filter.OUTPUT.DROP\n"), std::string::npos) << line(ipt, {});
+}
+
+TEST_F(TraceFormat, NftablesChainVerdicts) {
+  auto nft = syn(4);
+  nft.kind = SKBTRAIL_TRACE_NFT;
+  nft.nf_pf = 1;  // the table's family: inet
+  nft.nf_hook = 1;
+  std::strcpy(nft.table, "filter");
+  std::strcpy(nft.chain, "input");
+  nft.verdict = 0;
+  EXPECT_NE(line(nft, {}).find(":nft_do_chain inet filter input DROP\n"), std::string::npos) << line(nft, {});
+  // NF_DROP_REASON: the chain freed the skb and returned NF_STOLEN | EPERM << 16.
+  nft.verdict = (1 << 16) | 2;
+  EXPECT_NE(line(nft, {}).find(":nft_do_chain inet filter input DROP\n"), std::string::npos) << line(nft, {});
+  nft.verdict = 2;  // a real NF_STOLEN (no errno)
+  EXPECT_NE(line(nft, {}).find(":nft_do_chain inet filter input STOLEN\n"), std::string::npos) << line(nft, {});
+  nft.verdict = 1;
+  EXPECT_NE(line(nft, {}).find(":nft_do_chain inet filter input ACCEPT\n"), std::string::npos);
+  // Before 4.16 the family is the hook's.
+  plan_.nft_family_is_the_tables = false;
+  nft.nf_pf = 2;
+  nft.verdict = 0;
+  EXPECT_NE(line(nft, {}).find(":nft_do_chain filter input DROP (ipv4 hook)\n"), std::string::npos) << line(nft, {});
+}
+
+TEST(TraceProgram, NftDoChainLayoutsByKernel) {
+  auto flags = [](uint32_t version, int rhel = 0) { return abi::nft_do_chain_cflags({version, rhel}); };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(flags(kernel_version(3, 10, 0), 7), V{"-DSKBTRAIL_NFT_CHAIN_IN_OPS=1"});
+  EXPECT_EQ(flags(kernel_version(3, 18, 0)), V{"-DSKBTRAIL_NFT_CHAIN_IN_OPS=1"});
+  EXPECT_EQ(flags(kernel_version(4, 9, 0)), V{"-DSKBTRAIL_NFT_PKT_PF_HOOK=1"});
+  EXPECT_EQ(flags(kernel_version(4, 14, 0)), V{"-DSKBTRAIL_NFT_PKT_XT_STATE=1"});
+  EXPECT_EQ(flags(kernel_version(4, 15, 0)), (V{"-DSKBTRAIL_NFT_PKT_XT_STATE=1", "-DSKBTRAIL_NFT_NAME_POINTERS=1"}));
+  EXPECT_EQ(flags(kernel_version(4, 19, 0)), (V{"-DSKBTRAIL_NFT_PKT_XT_STATE=1", "-DSKBTRAIL_NFT_NAME_POINTERS=1",
+                                                 "-DSKBTRAIL_NFT_TABLE_FAMILY=1"}));
+  EXPECT_EQ(flags(kernel_version(6, 1, 0)), (V{"-DSKBTRAIL_NFT_PKT_STATE=1", "-DSKBTRAIL_NFT_NAME_POINTERS=1",
+                                               "-DSKBTRAIL_NFT_TABLE_FAMILY=1"}));
+  EXPECT_FALSE(abi::nft_family_is_the_tables({kernel_version(3, 10, 0), 7}));
+  EXPECT_FALSE(abi::nft_family_is_the_tables({kernel_version(4, 15, 0), 0}));
+  EXPECT_TRUE(abi::nft_family_is_the_tables({kernel_version(4, 16, 0), 0}));
+
+  // The handlers and -D flags of an nft_do_chain hop.
+  KernelInfo k;
+  k.has_kprobes = true;
+  k.version_code = kernel_version(6, 1, 0);
+  std::istringstream in("ffffffff81000300 T nft_do_chain\n");
+  const KernelFacts facts = KernelFacts::running(k, {}, ready_kallsyms(Kallsyms::parse(in)));
+  const auto plan = plan_trace(parse_probe_list("nft_do_chain 1 netfilter\n", "t"), HopSelection::everything(), facts);
+  ASSERT_EQ(plan.hops.size(), 1u);
+  EXPECT_EQ(plan.hops[0].pair, NetfilterPair::Nftables);
+  const std::string handlers = trace_handlers(plan);
+  EXPECT_NE(handlers.find("return skbtrail_nft_entry(ctx, 0)"), std::string::npos) << handlers;
+  EXPECT_NE(handlers.find("int skbtrail_ret_0(struct pt_regs *ctx) { return skbtrail_nft_return(ctx); }"),
+            std::string::npos);
+  const auto cflags = trace_plan(facts, TraceOptions{}, plan).cflags;
+  EXPECT_NE(std::find(cflags.begin(), cflags.end(), "-DSKBTRAIL_WANT_NFT=1"), cflags.end());
+  EXPECT_NE(std::find(cflags.begin(), cflags.end(), "-DSKBTRAIL_NFT_PKT_STATE=1"), cflags.end());
+  // Without --netfilter the hop is left out.
+  EXPECT_THROW(plan_trace(parse_probe_list("nft_do_chain 1 netfilter\n", "t"), HopSelection{}, facts), EnvironmentError);
 }
 
 TEST_F(TraceFormat, DropsNameReasonAndLocation) {
