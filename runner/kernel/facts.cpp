@@ -24,6 +24,11 @@ KernelFacts KernelFacts::assumed(KernelInfo kernel, HeaderChoice headers) {
   return f;
 }
 
+KernelFacts& KernelFacts::with_struct_layouts_of(abi::Kernel headers_kernel) {
+  struct_layouts_ = headers_kernel;
+  return *this;
+}
+
 KernelFacts& KernelFacts::with_tracepoint_dir(std::filesystem::path dir) {
   tracepoint_dir_ = std::move(dir);
   formats_->clear();

@@ -53,6 +53,12 @@ class KernelFacts {
 
   // The kernel as runner/kernel/abi.h decides its branches.
   abi::Kernel abi() const { return {kernel_.version_code, kernel_.rhel_major}; }
+  // The kernel whose struct layouts the programs compile against: the
+  // headers' own. It is the described kernel except for `check --kernel X.Y`,
+  // which lints X.Y's helpers and limits against this host's headers, so a
+  // field read (nft_pktinfo's, say) must follow this host's layout there.
+  abi::Kernel struct_layouts() const { return struct_layouts_.value_or(abi()); }
+  KernelFacts& with_struct_layouts_of(abi::Kernel headers_kernel);
 
   // What its BPF can do: probed on the running kernel (bpf_features.h),
   // from the version tables (abi.h) for a described one or without
@@ -83,6 +89,7 @@ class KernelFacts {
 
   KernelInfo kernel_;
   HeaderChoice headers_;
+  std::optional<abi::Kernel> struct_layouts_;
   bool running_ = true;
   std::shared_future<Kallsyms> kallsyms_;
   std::filesystem::path tracepoint_dir_;

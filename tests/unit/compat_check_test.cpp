@@ -79,6 +79,29 @@ TEST(CompatCheck, VersionsAndTargets) {
   EXPECT_THROW(parse_compat_target("x"), UsageError);
 }
 
+// `check --kernel 4.9` lints 4.9's helpers and limits but compiles against
+// this host's headers: struct field reads must follow the host's layout
+// (nft_pktinfo lost pf/hook in 4.10 and xt in 5.14), or a 6.x host's
+// headers reject the 4.9 field names.
+TEST(CompatCheck, TargetKeepsTheHostsStructLayouts) {
+  KernelInfo host_kernel;
+  host_kernel.version_code = kernel_version(6, 1, 0);
+  const KernelFacts host = KernelFacts::assumed(host_kernel, HeaderChoice{});
+  const CompatTable& table = CompatTable::bundled();
+  for (const char* target : {"3.10", "4.9", "5.4"}) {
+    const KernelFacts facts = target_facts(parse_compat_target(target), host, table);
+    EXPECT_EQ(facts.struct_layouts().version, kernel_version(6, 1, 0)) << target;
+    EXPECT_EQ(facts.struct_layouts().rhel_major, 0) << target;
+    EXPECT_NE(facts.abi().version, kernel_version(6, 1, 0)) << target;
+  }
+  EXPECT_EQ(target_facts(parse_compat_target("3.10"), host, table).abi().rhel_major, 7);
+  // A kernel described by itself (a header tree, or the running one) uses
+  // its own layouts.
+  KernelInfo old_kernel;
+  old_kernel.version_code = kernel_version(4, 9, 0);
+  EXPECT_EQ(KernelFacts::assumed(old_kernel, HeaderChoice{}).struct_layouts().version, kernel_version(4, 9, 0));
+}
+
 TEST(CompatCheck, TableParsesAndNamesBadLines) {
   const auto t = CompatTable::parse(
       "helper probe_read 4.1\nmap lru_hash 4.10\nprog kprobe 4.1\nfeature bounded-loops 5.3\n"

@@ -101,7 +101,9 @@ KernelFacts target_facts(const CompatTarget& target, const KernelFacts& host, co
   kernel.features = {};  // described, not probed
   kernel.release = fmt::format("{} (checked)", target.name);
   kernel.has_kprobes = backport ? backport->progs.contains("kprobe") : abi::has_bpf_kprobes({target.version, 0});
-  return KernelFacts::assumed(std::move(kernel), host.headers());
+  KernelFacts facts = KernelFacts::assumed(std::move(kernel), host.headers());
+  facts.with_struct_layouts_of(host.struct_layouts());
+  return facts;
 }
 
 }  // namespace skbtrail

@@ -83,7 +83,8 @@ TracePlan plan_trace(const std::vector<HopSpec>& list, const HopSelection& selec
 
   TracePlan plan;
   const abi::Kernel abi_kernel = facts.abi();
-  plan.nft_family_is_the_tables = abi::nft_family_is_the_tables(abi_kernel);
+  // What the reporter reads follows the layout the program was compiled with.
+  plan.nft_family_is_the_tables = abi::nft_family_is_the_tables(facts.struct_layouts());
   std::vector<const HopSpec*> candidates;
   for (const auto& name : order) {
     if (const HopSpec* hop = line_for(lines[name], abi_kernel)) {

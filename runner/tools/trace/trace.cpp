@@ -305,7 +305,7 @@ Plan trace_plan(const KernelFacts& facts, const TraceOptions& options, const Tra
     if (hop.pair == NetfilterPair::Iptables) flags.push_back("-DSKBTRAIL_WANT_IPT=1");
     if (hop.pair == NetfilterPair::Nftables) {
       flags.push_back("-DSKBTRAIL_WANT_NFT=1");
-      for (const auto& flag : abi::nft_do_chain_cflags(facts.abi())) flags.push_back(flag);
+      for (const auto& flag : abi::nft_do_chain_cflags(facts.struct_layouts())) flags.push_back(flag);
     }
     if (hop.pair == NetfilterPair::Iptables || hop.pair == NetfilterPair::Nftables) netfilter_tables = true;
   }
