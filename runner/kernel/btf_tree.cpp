@@ -23,7 +23,10 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bump when the files written below change, so old caches are not reused.
-constexpr int kTreeLayoutVersion = 2;
+constexpr int kTreeLayoutVersion = 3;
+
+// Which optional types the tree has, one struct name per line.
+constexpr const char* kTypesFile = "include/skbtrail-btf-types";
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -76,38 +79,56 @@ void dump_printf(void* ctx, const char* format, va_list args) {
   std::vfprintf(static_cast<FILE*>(ctx), format, args);
 }
 
-void write_vmlinux_h(const fs::path& btf_file, const fs::path& out_path) {
-  std::unique_ptr<btf, decltype(&btf__free)> types(btf__parse(btf_file.c_str(), nullptr), btf__free);
-  if (!types) throw std::runtime_error(fmt::format("cannot parse BTF from {}: {}", btf_file.string(), std::strerror(errno)));
+using BtfPtr = std::unique_ptr<btf, decltype(&btf__free)>;
+
+// Writes every type of vmlinux (and of the nf_tables module when given) as C;
+// returns whether struct nft_pktinfo is among them.
+bool write_vmlinux_h(const fs::path& btf_file, const fs::path& nf_tables_btf, const fs::path& out_path) {
+  BtfPtr base(btf__parse(btf_file.c_str(), nullptr), btf__free);
+  if (!base) throw std::runtime_error(fmt::format("cannot parse BTF from {}: {}", btf_file.string(), std::strerror(errno)));
+  // A module's split BTF numbers its types after the base's and refers to
+  // them: one dumper over it emits vmlinux's types and then the module's.
+  BtfPtr module(nullptr, btf__free);
+  if (!nf_tables_btf.empty()) {
+    module.reset(btf__parse_split(nf_tables_btf.c_str(), base.get()));
+    if (!module)
+      throw std::runtime_error(fmt::format("cannot parse BTF from {}: {}", nf_tables_btf.string(), std::strerror(errno)));
+  }
+  const btf* types = module ? module.get() : base.get();
   std::unique_ptr<FILE, decltype(&std::fclose)> out(std::fopen(out_path.c_str(), "w"), std::fclose);
   if (!out) throw std::runtime_error(fmt::format("cannot write {}: {}", out_path.string(), std::strerror(errno)));
   std::fprintf(out.get(),
-               "/* C types of the running kernel, dumped from %s by skbtrail. */\n"
+               "/* C types of the running kernel, dumped from %s%s%s by skbtrail. */\n"
                "#ifndef __SKBTRAIL_VMLINUX_H__\n#define __SKBTRAIL_VMLINUX_H__\n\n",
-               btf_file.c_str());
-  std::unique_ptr<btf_dump, decltype(&btf_dump__free)> dumper(
-      btf_dump__new(types.get(), dump_printf, out.get(), nullptr), btf_dump__free);
+               btf_file.c_str(), module ? " and " : "", module ? nf_tables_btf.c_str() : "");
+  std::unique_ptr<btf_dump, decltype(&btf_dump__free)> dumper(btf_dump__new(types, dump_printf, out.get(), nullptr),
+                                                              btf_dump__free);
   if (!dumper) throw std::runtime_error("libbpf btf_dump__new failed");
-  const uint32_t count = btf__type_cnt(types.get());
+  const uint32_t count = btf__type_cnt(types);
   for (uint32_t id = 1; id < count; ++id) {
     if (const int err = btf_dump__dump_type(dumper.get(), id); err < 0)
       throw std::runtime_error(fmt::format("libbpf btf_dump__dump_type({}) failed: {}", id, std::strerror(-err)));
   }
   std::fprintf(out.get(), "\n#endif /* __SKBTRAIL_VMLINUX_H__ */\n");
   if (std::ferror(out.get())) throw std::runtime_error(fmt::format("write error on {}", out_path.string()));
+  return btf__find_by_name_kind(types, "nft_pktinfo", BTF_KIND_STRUCT) > 0;
 }
 
 }  // namespace
 
 std::string btf_tree_key(const BtfTreeRequest& request) {
   uint64_t hash = request.build_id.empty() ? fnv1a(read_file(request.btf_file)) : fnv1a("build-id " + request.build_id);
+  // The module's BTF is small (~100 KiB) and changes with the module, not
+  // with the kernel's build id; loading nf_tables later gives a new tree.
+  if (!request.nf_tables_btf.empty()) hash = fnv1a(read_file(request.nf_tables_btf), fnv1a("nf_tables", hash));
   hash = fnv1a(fmt::format("layout{}", kTreeLayoutVersion), hash);
   return fmt::format("{}-{:016x}", request.release, hash);
 }
 
 void write_btf_header_tree(const BtfTreeRequest& request, const fs::path& dest) {
   fs::create_directories(dest / "include/linux");
-  write_vmlinux_h(request.btf_file, dest / "include/vmlinux.h");
+  const bool nf_tables = write_vmlinux_h(request.btf_file, request.nf_tables_btf, dest / "include/vmlinux.h");
+  write_text(dest / kTypesFile, nf_tables ? "nft_pktinfo\n" : "");
 
   // BCC force-includes <linux/kconfig.h> first: it becomes the entry point
   // that pulls in every kernel type, then disarms the uapi headers BCC would
@@ -144,6 +165,14 @@ void write_btf_header_tree(const BtfTreeRequest& request, const fs::path& dest) 
              "#ifndef __SKBTRAIL_PAGE_H__\n#define __SKBTRAIL_PAGE_H__\n"
              "#define PAGE_SHIFT 12\n#define PAGE_SIZE (1UL << PAGE_SHIFT)\n#endif\n");
   write_text(dest / "include/config/kernel.release", request.release + "\n");
+}
+
+bool btf_tree_has_nf_tables(const fs::path& tree) {
+  std::ifstream in(tree / kTypesFile);
+  std::string line;
+  while (std::getline(in, line))
+    if (line == "nft_pktinfo") return true;
+  return false;
 }
 
 fs::path default_cache_root() {

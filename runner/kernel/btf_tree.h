@@ -19,10 +19,17 @@ struct BtfTreeRequest {
   // The kernel's build id when btf_file is that kernel's: it names the BTF
   // without reading it (6 MiB of sysfs reads cost start-up ~0.1 s).
   std::string build_id;
+  // The nf_tables module's BTF (/sys/kernel/btf/nf_tables: split BTF on
+  // btf_file) when nf_tables is a loaded module: nft_do_chain's reader needs
+  // struct nft_pktinfo/nft_chain/nft_table, which vmlinux's BTF has only
+  // when nf_tables is built in. Empty: vmlinux's types alone. Only one
+  // module is merged: every module's split BTF repeats the types it shares
+  // with other modules, so two would define them twice.
+  std::filesystem::path nf_tables_btf;
 };
 
-// <release>-<hash of the build id, else of the BTF blob, and of this
-// generator's layout>.
+// <release>-<hash of the build id, else of the BTF blob, of the nf_tables
+// module's BTF, and of this generator's layout>.
 std::string btf_tree_key(const BtfTreeRequest& request);
 
 // Writes the tree into `dest` (created). Throws std::runtime_error on failure.
@@ -32,6 +39,11 @@ void write_btf_header_tree(const BtfTreeRequest& request, const std::filesystem:
 // against concurrent runs: generation happens in a temporary directory that
 // is renamed into place.
 std::filesystem::path ensure_btf_header_tree(const BtfTreeRequest& request);
+
+// Whether a generated tree has nftables' types (struct nft_pktinfo), from
+// vmlinux (nf_tables built in) or the module's BTF; recorded when the tree
+// was written.
+bool btf_tree_has_nf_tables(const std::filesystem::path& tree);
 
 // Default cache root: $SKBTRAIL_CACHE_DIR, else /var/cache/skbtrail.
 std::filesystem::path default_cache_root();

@@ -229,11 +229,17 @@ HeaderChoice btf_headers(const KernelInfo& kernel, const HeaderOptions& options)
   request.release = kernel.release;
   request.version_code = options.version_code.value_or(kernel.version_code);
   request.cache_root = options.cache_root;
-  if (kernel.btf_path == "/sys/kernel/btf/vmlinux") request.build_id = running_build_id();
+  if (kernel.btf_path == "/sys/kernel/btf/vmlinux") {
+    request.build_id = running_build_id();
+    // Module BTF (5.11+, CONFIG_DEBUG_INFO_BTF_MODULES) sits next to vmlinux's.
+    std::error_code ec;
+    if (fs::exists("/sys/kernel/btf/nf_tables", ec)) request.nf_tables_btf = "/sys/kernel/btf/nf_tables";
+  }
   HeaderChoice choice;
   choice.mode = "btf";
   try {
     choice.kernel_source = ensure_btf_header_tree(request);
+    choice.btf_has_nf_tables = btf_tree_has_nf_tables(choice.kernel_source);
   } catch (const std::exception& e) {
     throw EnvironmentError(fmt::format("generating headers from BTF failed: {} (pass --cache-dir to a writable "
                                        "directory, or install linux-headers-{})",

@@ -27,6 +27,9 @@ struct HeaderChoice {
   std::filesystem::path kernel_source;   // BCC_KERNEL_SOURCE; empty: BCC's default
   std::optional<uint32_t> version_code;  // BCC_LINUX_VERSION_CODE when overridden
   bool btf = false;                      // programs compile with -DSKBTRAIL_BTF
+  // btf: whether the generated types include nftables' (nf_tables built in,
+  // or its module loaded with BTF); headers always do.
+  bool btf_has_nf_tables = false;
   std::string description;               // for doctor and --verbose
 };
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <nftables/libnftables.h>
 #include <libiptc/libiptc.h>
 #include <linux/netfilter/xt_tcpudp.h>
+#include <linux/netlink.h>
 
 extern char** environ;
 
@@ -155,8 +157,26 @@ struct RulesetReader::Nftables {
     return contexts.emplace(netns, ctx).first->second;
   }
 
+  // Whether the calling thread's namespace can open an nfnetlink socket.
+  // libnftables exit()s when it cannot (netlink_init_error: "mnl.c: Unable
+  // to initialize Netlink socket", exit code 3), which would end the tool
+  // with its probes attached; a kernel without nfnetlink (not built, or its
+  // module not loadable, as on a system without /lib/modules) has no
+  // nftables ruleset to read anyway.
+  static bool nfnetlink_opens(std::string& why) {
+    const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    if (fd < 0) {
+      why = fmt::format("no nftables ruleset: this kernel has no nfnetlink (socket(NETLINK_NETFILTER): {})",
+                        std::strerror(errno));
+      return false;
+    }
+    close(fd);
+    return true;
+  }
+
   // The command's output, or nullopt with `why`.
   std::optional<std::string> command(uint64_t netns, unsigned flags, const std::string& cmd, std::string& why) {
+    if (!nfnetlink_opens(why)) return std::nullopt;
     nft_ctx* ctx = context(netns);
     if (!ctx) {
       why = "nft_ctx_new failed";

@@ -1,5 +1,6 @@
 #include "runner/kernel/btf_tree.h"
 
+#include <bpf/btf.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -82,6 +83,47 @@ TEST_F(BtfTree, CacheIsKeyedByReleaseAndBtfAndReused) {
   other.release = request_.release;
   other.btf_file = root_ / "fake.btf";
   EXPECT_NE(btf_tree_key(other), btf_tree_key(request_));
+}
+
+// A loaded module's BTF is split BTF on vmlinux's; this one is made with
+// libbpf as the kernel lays out /sys/kernel/btf/<module>: its own types only,
+// numbered after vmlinux's and referring to them.
+fs::path write_fake_nf_tables_btf(const fs::path& path) {
+  std::unique_ptr<btf, decltype(&btf__free)> base(btf__parse("/sys/kernel/btf/vmlinux", nullptr), btf__free);
+  std::unique_ptr<btf, decltype(&btf__free)> module(btf__new_empty_split(base.get()), btf__free);
+  const int sk_buff = btf__find_by_name_kind(base.get(), "sk_buff", BTF_KIND_STRUCT);
+  const int pointer = btf__add_ptr(module.get(), sk_buff);
+  // A name vmlinux does not have, so the test sees the module's type.
+  const int pktinfo = btf__add_struct(module.get(), "skbtrail_test_pktinfo", 8);
+  if (sk_buff <= 0 || pointer <= 0 || pktinfo <= 0 || btf__add_field(module.get(), "skb", pointer, 0, 0)) return {};
+  if (btf__find_by_name_kind(base.get(), "nft_pktinfo", BTF_KIND_STRUCT) <= 0) {
+    const int nft = btf__add_struct(module.get(), "nft_pktinfo", 8);
+    if (nft <= 0 || btf__add_field(module.get(), "skb", pointer, 0, 0)) return {};
+  }
+  uint32_t size = 0;
+  const void* raw = btf__raw_data(module.get(), &size);
+  std::ofstream(path, std::ios::binary).write(static_cast<const char*>(raw), size);
+  return path;
+}
+
+TEST_F(BtfTree, NfTablesModuleTypesAreMergedAndRecorded) {
+  // This host's vmlinux: nf_tables built in or not, the tree says which.
+  write_btf_header_tree(request_, root_ / "plain");
+  const bool built_in = slurp(root_ / "plain/include/vmlinux.h").find("struct nft_pktinfo {") != std::string::npos;
+  EXPECT_EQ(btf_tree_has_nf_tables(root_ / "plain"), built_in);
+
+  BtfTreeRequest with_module = request_;
+  with_module.nf_tables_btf = write_fake_nf_tables_btf(root_ / "nf_tables.btf");
+  ASSERT_FALSE(with_module.nf_tables_btf.empty()) << "libbpf could not build the split BTF";
+  write_btf_header_tree(with_module, root_ / "merged");
+  const std::string merged = slurp(root_ / "merged/include/vmlinux.h");
+  EXPECT_NE(merged.find("struct skbtrail_test_pktinfo {\n\tstruct sk_buff *skb;\n};"), std::string::npos);
+  EXPECT_NE(merged.find("struct sk_buff {"), std::string::npos);  // vmlinux's types are still all there
+  EXPECT_LT(merged.find("struct sk_buff {"), merged.find("struct skbtrail_test_pktinfo {"));
+  EXPECT_TRUE(btf_tree_has_nf_tables(root_ / "merged"));
+  // Loading (or rebuilding) the module is another tree.
+  EXPECT_NE(btf_tree_key(with_module), btf_tree_key(request_));
+  EXPECT_FALSE(btf_tree_has_nf_tables(root_ / "no-such-tree"));
 }
 
 TEST_F(BtfTree, BadBtfIsReported) {

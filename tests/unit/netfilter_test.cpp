@@ -4,11 +4,22 @@
 // regular chain, an ip6 chain with policy drop, and iptables-nft's tables),
 // nft's text of the rules, and which rule a drop is blamed on.
 #include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/netlink.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstddef>
 #include <fstream>
 #include <sstream>
 
 #include "runner/netfilter/blame.h"
+#include "runner/netfilter/readers.h"
 #include "runner/netfilter/ruleset.h"
 
 namespace skbtrail::netfilter {
@@ -212,6 +223,68 @@ TEST(Blame, IptablesRulesPrintAsIptablesDoes) {
   EXPECT_EQ(chain_label(r), "nat PREROUTING (iptables-legacy)");
   EXPECT_EQ(list_chain_command(r.backend, r.family, r.table, r.chain),
             "iptables-legacy -t nat -L PREROUTING -n -v --line-numbers");
+}
+
+}  // namespace
+}  // namespace skbtrail::netfilter
+
+namespace skbtrail::netfilter {
+namespace {
+
+// A kernel without nfnetlink, made in a child: seccomp fails its socket
+// with EPROTONOSUPPORT, as such a kernel does. libnftables exit()s the
+// process when it cannot open that socket; the reader must say "no nftables
+// ruleset" and go on to iptables-legacy instead (the tool's probes are
+// attached when it reads, so an exit there would leave them behind).
+bool refuse_nfnetlink_sockets() {
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 7),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 5),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[2])),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NETLINK_NETFILTER, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPROTONOSUPPORT),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+TEST(RulesetReaderNoNfnetlink, SaysSoInsteadOfExiting) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    if (!refuse_nfnetlink_sockets()) _exit(20);
+    RulesetReader reader;
+    const Ruleset set = reader.read(current_netns());
+    std::string errors;
+    for (const auto& e : set.errors) errors += e + "\n";
+    if (write(fds[1], errors.data(), errors.size()) < 0) _exit(21);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string errors;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) errors.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the reader died of signal " << WTERMSIG(status);
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "the reader's process exited with " << WEXITSTATUS(status)
+                                    << " (3 is libnftables' exit for no netlink socket)";
+  if (!RulesetReader().describe().front().starts_with("nftables, iptables-nft: libnftables"))
+    GTEST_SKIP() << "libnftables is not installed here: " << RulesetReader().describe().front();
+  EXPECT_NE(errors.find("no nftables ruleset: this kernel has no nfnetlink (socket(NETLINK_NETFILTER): "
+                        "Protocol not supported)"),
+            std::string::npos)
+      << errors;
 }
 
 }  // namespace

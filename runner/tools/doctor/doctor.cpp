@@ -44,8 +44,15 @@ DoctorRow chain_verdicts_row(const KernelFacts& facts) {
   }
   std::vector<std::string> present, absent;
   for (const char* fn : {"nft_do_chain", "ipt_do_table"}) (facts.has_function(fn) ? present : absent).push_back(fn);
+  const bool nft_types_missing = facts.headers().btf && !facts.headers().btf_has_nf_tables;
+  if (nft_types_missing && !present.empty() && present.front() == "nft_do_chain") {
+    present.erase(present.begin());
+    row.detail = "nft_do_chain: nf_tables' types are not in the BTF (module not loaded or without BTF; headers "
+                 "mode reads them from net/netfilter/nf_tables.h)";
+  }
   row.status = present.empty() ? "no" : "yes";
-  if (!present.empty()) row.detail = fmt::format("kprobes on {}", fmt::join(present, ", "));
+  if (!present.empty())
+    row.detail += fmt::format("{}kprobes on {}", row.detail.empty() ? "" : "; ", fmt::join(present, ", "));
   if (!absent.empty())
     row.detail += fmt::format("{}{} not in /proc/kallsyms (module not loaded: nf_tables / ip_tables load with "
                               "the first nft or iptables-legacy rule)",

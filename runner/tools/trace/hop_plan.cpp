@@ -127,6 +127,15 @@ TracePlan plan_trace(const std::vector<HopSpec>& list, const HopSelection& selec
       plan.missing.emplace_back(hop.name, fmt::format("not in /proc/kallsyms: inlined or renamed on {}", kernel.release));
       return;
     }
+    if (hop.name == "nft_do_chain" && facts.headers().btf && !facts.headers().btf_has_nf_tables) {
+      // Its reader needs nf_tables' structs; a module's types are in BTF
+      // only with CONFIG_DEBUG_INFO_BTF_MODULES (5.11+) and once it is loaded.
+      plan.missing.emplace_back(hop.name, fmt::format("nf_tables' types are not in this kernel's BTF (the module is not "
+                                                      "loaded, or has no BTF): use --headers headers with "
+                                                      "linux-headers-{}",
+                                                      kernel.release));
+      return;
+    }
     if (!attached_functions.insert(present.front()).second) return;
     const std::string function = present.front();
     present.erase(present.begin());
