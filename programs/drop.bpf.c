@@ -11,6 +11,9 @@
  *                              names its hook (--diag on kernels with kprobes)
  *   SKBTRAIL_KFREE_KPROBE      also a kprobe handler for kfree_skb, for
  *                              kernels before 4.7 (no BPF on tracepoints)
+ *   SKBTRAIL_SNAPLEN           --pcap: each event is followed by a
+ *                              struct skbtrail_capture and this many bytes
+ *                              of the packet (a multiple of 8)
  */
 #ifdef SKBTRAIL_NF_CONTEXT
 #define SKBTRAIL_WANT_NF_HOOK_ARGS 1
@@ -47,41 +50,67 @@ int skbtrail_nf_hook_slow_return(struct pt_regs *ctx) {
 BPF_STACK_TRACE(drop_stacks, SKBTRAIL_STACK_ENTRIES);
 #endif
 
+#ifdef SKBTRAIL_SNAPLEN
+/* The event and the packet's bytes, built in place: too big for the stack. */
+struct skbtrail_drop_capture {
+  struct skbtrail_drop_event ev;
+  struct skbtrail_capture cap;
+  __u8 data[SKBTRAIL_SNAPLEN];
+};
+BPF_PERCPU_ARRAY(drop_scratch, struct skbtrail_drop_capture, 1);
+#endif
+
 static __always_inline int skbtrail_drop(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason) {
-  struct skbtrail_drop_event ev = {};
+  struct skbtrail_packet pkt = {};
 
   /* Cheap rejections first: no map or output work for filtered packets. */
-  int has_l3 = skbtrail_read_packet(skb, &ev.pkt);
+  int has_l3 = skbtrail_read_packet(skb, &pkt);
 #if defined(SKBTRAIL_F_L3) || defined(SKBTRAIL_F_L4)
   if (!has_l3) return 0;
 #endif
-  if (!skbtrail_packet_matches(&ev.pkt)) return 0;
+  if (!skbtrail_packet_matches(&pkt)) return 0;
+#ifdef SKBTRAIL_SNAPLEN
+  int zero = 0;
+  struct skbtrail_drop_capture *scratch = drop_scratch.lookup(&zero);
+  if (!scratch) return 0;
+  struct skbtrail_drop_event *e = &scratch->ev;
+  __builtin_memset(e, 0, sizeof(*e));
+#else
+  struct skbtrail_drop_event ev = {};
+  struct skbtrail_drop_event *e = &ev;
+#endif
+  e->pkt = pkt;
 
   __u64 pid_tgid = bpf_get_current_pid_tgid();
-  ev.pid = pid_tgid >> 32;
-  ev.tid = (__u32)pid_tgid;
-  ev.netns = skbtrail_skb_netns(skb);
-  if (!skbtrail_context_matches(ev.pid, ev.netns)) return 0;
+  e->pid = pid_tgid >> 32;
+  e->tid = (__u32)pid_tgid;
+  e->netns = skbtrail_skb_netns(skb);
+  if (!skbtrail_context_matches(e->pid, e->netns)) return 0;
 
-  ev.ts_ns = bpf_ktime_get_ns();
-  ev.skbaddr = (__u64)skb;
-  ev.location = location;
-  ev.reason = reason;
-  ev.stack_id = -1;
+  e->ts_ns = bpf_ktime_get_ns();
+  e->skbaddr = (__u64)skb;
+  e->location = location;
+  e->reason = reason;
+  e->stack_id = -1;
 #ifdef SKBTRAIL_WANT_STACK
-  ev.stack_id = drop_stacks.get_stackid(ctx, 0);
+  e->stack_id = drop_stacks.get_stackid(ctx, 0);
 #endif
-  bpf_get_current_comm(&ev.comm, sizeof(ev.comm));
-  skbtrail_skb_device(skb, &ev.ifindex, ev.ifname);
+  bpf_get_current_comm(&e->comm, sizeof(e->comm));
+  skbtrail_skb_device(skb, &e->ifindex, e->ifname);
 #ifdef SKBTRAIL_NF_CONTEXT
-  struct skbtrail_nf_context *nf = nf_running.lookup(&ev.tid);
+  struct skbtrail_nf_context *nf = nf_running.lookup(&e->tid);
   if (nf) {
-    ev.nf_valid = 1;
-    ev.nf_pf = nf->pf;
-    ev.nf_hook = nf->hook;
+    e->nf_valid = 1;
+    e->nf_pf = nf->pf;
+    e->nf_hook = nf->hook;
   }
 #endif
-  drop_events.perf_submit(ctx, &ev, sizeof(ev));
+#ifdef SKBTRAIL_SNAPLEN
+  skbtrail_capture_packet(skb, &scratch->cap, scratch->data);
+  drop_events.perf_submit(ctx, scratch, sizeof(*scratch));
+#else
+  drop_events.perf_submit(ctx, e, sizeof(*e));
+#endif
   return 0;
 }
 

@@ -65,6 +65,16 @@ struct skbtrail_drop_event {
 };
 SKBTRAIL_ASSERT_SIZE(struct skbtrail_drop_event, 144);
 
+/* --pcap: the packet's first bytes, from its network header, sent right
+ * after an event (drop, rst, trace) as data[cap_len]. From the network
+ * header because the link header is not there yet on the output path; the
+ * runner writes them with pcapng's raw-IP link type. */
+struct skbtrail_capture {
+  __u32 cap_len;  /* bytes that follow */
+  __u32 wire_len; /* the packet's length from its network header (skb->len based) */
+};
+SKBTRAIL_ASSERT_SIZE(struct skbtrail_capture, 8);
+
 /* What produced a trace event. */
 #define SKBTRAIL_TRACE_HOP 0  /* a function or tracepoint on the path */
 #define SKBTRAIL_TRACE_DROP 1 /* skb:kfree_skb */

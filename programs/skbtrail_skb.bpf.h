@@ -267,4 +267,43 @@ static __always_inline int skbtrail_context_matches(__u32 tgid, __u32 netns) {
   return 1;
 }
 
+#ifdef SKBTRAIL_SNAPLEN
+/* --pcap: the first SKBTRAIL_SNAPLEN bytes from the network header into
+ * data (a per-CPU map value: the stack has no room for them). The read is
+ * one fixed-size copy (old verifiers want constant sizes); cap_len then
+ * says how many of those bytes are the packet's: no more than its linear
+ * part (up to skb->tail) and its length. Paged data (GRO, GSO) is not
+ * followed: such a packet is written truncated, with its true length. */
+static __always_inline void skbtrail_capture_packet(struct sk_buff *skb, struct skbtrail_capture *cap, __u8 *data) {
+  unsigned char *head = 0, *skb_data = 0;
+  __typeof__(skb->network_header) nh = 0;
+  __typeof__(skb->tail) tail = 0;
+  __u32 len = 0;
+  cap->cap_len = 0;
+  cap->wire_len = 0;
+  SKBTRAIL_READ(head, &skb->head);
+  SKBTRAIL_READ(skb_data, &skb->data);
+  SKBTRAIL_READ(nh, &skb->network_header);
+  SKBTRAIL_READ(tail, &skb->tail);
+  SKBTRAIL_READ(len, &skb->len);
+  if (!head || nh == (__typeof__(nh))SKBTRAIL_HEADER_UNSET) return;
+  unsigned char *l3 = head + nh;
+  /* skb->len counts from skb->data, which is before the network header on
+   * output once the link header is pushed, and past it on input once IP
+   * has pulled its header (at tcp_v4_rcv, data is the TCP header). */
+  __s64 from_data = (__s64)(l3 - skb_data);
+  if (from_data > (__s64)len || from_data < -65535) return;
+  __u32 wire = (__u32)((__s64)len - from_data);
+  /* sk_buff_data_t is an offset from head on 64-bit kernels, a pointer on
+   * 32-bit ones (NET_SKBUFF_DATA_USES_OFFSET). */
+  __u64 linear_end = sizeof(tail) == 8 ? (__u64)((unsigned char *)(unsigned long)tail - head) : (__u64)tail;
+  __u64 linear = linear_end > nh ? linear_end - nh : 0;
+  __u32 cap_len = wire < SKBTRAIL_SNAPLEN ? wire : SKBTRAIL_SNAPLEN;
+  if (linear < cap_len) cap_len = (__u32)linear;
+  if (SKBTRAIL_READ_BYTES(data, SKBTRAIL_SNAPLEN, l3) < 0) cap_len = 0;
+  cap->cap_len = cap_len;
+  cap->wire_len = wire;
+}
+#endif
+
 #endif /* SKBTRAIL_SKB_BPF_H */

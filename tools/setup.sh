@@ -29,6 +29,7 @@ packages=(
   libnftables-dev libiptc-dev nftables
   llvm-dev clang
   iproute2 iptables netcat-openbsd iputils-ping man-db
+  tshark
 )
 if [ "$want_vm" -eq 1 ]; then
   packages+=(

@@ -12,6 +12,8 @@ class MonotonicToWall {
  public:
   MonotonicToWall();  // samples both clocks now
   explicit MonotonicToWall(int64_t offset_ns) : offset_ns_(offset_ns) {}
+  // CLOCK_REALTIME nanoseconds (pcapng timestamps)
+  int64_t wall_ns(uint64_t monotonic_ns) const { return static_cast<int64_t>(monotonic_ns) + offset_ns_; }
   // "08:41:02.123456" (local time, µs)
   std::string time_of_day(uint64_t monotonic_ns) const;
   void append_time_of_day(std::string& out, uint64_t monotonic_ns) const;

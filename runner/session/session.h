@@ -57,10 +57,20 @@ class EventReporter : public Reporter {
     if (bytes.size() < sizeof(Event)) return false;
     Event ev;
     std::memcpy(&ev, bytes.data(), sizeof(ev));
+    trailing_ = bytes.subspan(sizeof(Event));
     report(ev, stacks.take(ev.stack_id), out);
+    trailing_ = {};
     return true;
   }
   virtual void report(const Event& ev, std::span<const uint64_t> stack, Output& out) = 0;
+
+ protected:
+  // During report(): what the sample carries after the event (--pcap's
+  // struct skbtrail_capture and packet bytes; perf's padding otherwise).
+  std::span<const uint8_t> trailing() const { return trailing_; }
+
+ private:
+  std::span<const uint8_t> trailing_;
 };
 
 // What reporters are built from, once the session has it.

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "runner/common/errors.h"
+#include "runner/kernel/abi.h"
 #include "runner/tools/manual/manual.h"
 
 namespace skbtrail {
@@ -43,6 +44,45 @@ po::options_description run_options() {
       ("no-cache", po::bool_switch(), "compile even when the compile cache has the program")
       ("help,h", "this help");
   return d;
+}
+
+po::options_description pcap_options() {
+  po::options_description d("packets");
+  d.add_options()
+      ("pcap", po::value<std::string>()->value_name("FILE"),
+       "also write each packet to FILE as pcapng (Wireshark, tshark), with a comment saying what happened to it")
+      ("snaplen", po::value<std::string>()->value_name("N"),
+       "with --pcap: bytes kept per packet from its network header (default 128, at most 4096)");
+  return d;
+}
+
+PcapOptions pcap_options_of(const po::variables_map& vm) {
+  PcapOptions p;
+  if (vm.count("pcap")) {
+    p.path = text_of(vm, "pcap");
+    if (p.path.empty()) throw UsageError("--pcap '': give the file to write (e.g. --pcap drops.pcapng)");
+  }
+  if (vm.count("snaplen")) {
+    if (p.path.empty()) throw UsageError("--snaplen: only with --pcap FILE");
+    const uint64_t n = parse_positive("--snaplen", text_of(vm, "snaplen"));
+    if (n < 20 || n > 4096)
+      throw UsageError(fmt::format("--snaplen {}: out of range (20 for an IPv4 header .. 4096)", n));
+    p.snaplen = static_cast<uint32_t>(n);
+  }
+  return p;
+}
+
+std::vector<std::string> pcap_cflags(const KernelFacts& facts, const PcapOptions& pcap) {
+  if (pcap.path.empty()) return {};
+  // The event and its bytes are built in a per-CPU map value (the stack has
+  // 512 bytes); helpers write map values only since 4.11, and RHEL 7's
+  // backport never took it.
+  if (!abi::helpers_take_map_values(facts.abi()))
+    throw EnvironmentError(fmt::format("--pcap: this kernel ({}) cannot copy packet bytes into BPF map memory "
+                                       "(helpers take map values from 4.11; RHEL 7 lacks it): run without --pcap, "
+                                       "and capture with tcpdump alongside",
+                                       facts.kernel().release));
+  return {fmt::format("-DSKBTRAIL_SNAPLEN={}", pcap.bpf_snaplen())};
 }
 
 po::options_description filter_options() {

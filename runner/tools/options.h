@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 
 #include "runner/bpf/filter.h"
+#include "runner/kernel/facts.h"
 #include "runner/session/run_options.h"
 
 namespace skbtrail {
@@ -22,6 +23,20 @@ po::options_description run_options();
 po::options_description kernel_options();
 // --ifname and --tcp-flags: only trace and rst read the device and the flags.
 po::options_description device_options(const char* ifname_help, const char* flags_help);
+
+// --pcap FILE and --snaplen N (drop, rst, trace).
+struct PcapOptions {
+  std::string path;       // "" without --pcap
+  uint32_t snaplen = 128; // bytes from the network header
+  // The snap length the BPF side copies: snaplen rounded up to 8 (fixed-size
+  // reads; the writer cuts to snaplen).
+  uint32_t bpf_snaplen() const { return (snaplen + 7) / 8 * 8; }
+};
+po::options_description pcap_options();
+// The -D flag that makes a program send packet bytes (none without --pcap);
+// throws EnvironmentError where the kernel cannot (before 4.11).
+std::vector<std::string> pcap_cflags(const KernelFacts& facts, const PcapOptions& pcap);
+PcapOptions pcap_options_of(const po::variables_map& vm);
 
 // Parses args for `skbtrail COMMAND`; a stray word is an error unless a
 // positional description takes it. Throws UsageError.

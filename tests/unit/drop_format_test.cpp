@@ -9,6 +9,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "runner/common/errors.h"
 #include "runner/kernel/kallsyms.h"
 #include "runner/bpf/stack_map.h"
 #include "runner/data/rules.h"
@@ -315,6 +316,26 @@ KernelFacts kernel_of_version(uint32_t version) {
   k.version_code = version;
   k.release = format_version_code(version);
   return KernelFacts::assumed(k, {});
+}
+
+TEST(DropProgram, PcapSendsRoundedSnaplenFrom411AndStopsBefore) {
+  DropOptions options;
+  options.pcap.path = "x.pcapng";
+  options.pcap.snaplen = 44;
+  const auto a = drop_plan(kernel_of_version(kernel_version(4, 14, 0)), options);
+  EXPECT_NE(std::find(a.cflags.begin(), a.cflags.end(), "-DSKBTRAIL_SNAPLEN=48"), a.cflags.end());
+  EXPECT_EQ(a.label, "drop.bpf.c --pcap");
+  try {
+    drop_plan(kernel_of_version(kernel_version(4, 9, 0)), options);
+    FAIL() << "4.9 accepted --pcap";
+  } catch (const EnvironmentError& e) {
+    EXPECT_STREQ(e.what(), "--pcap: this kernel (4.9.0) cannot copy packet bytes into BPF map memory (helpers take "
+                           "map values from 4.11; RHEL 7 lacks it): run without --pcap, and capture with tcpdump "
+                           "alongside");
+  }
+  // Without --pcap, nothing changes.
+  const auto plain = drop_plan(kernel_of_version(kernel_version(4, 14, 0)), DropOptions{}).cflags;
+  for (const auto& flag : plain) EXPECT_EQ(flag.find("SNAPLEN"), std::string::npos) << flag;
 }
 
 TEST(DropProgram, CflagsFollowTheTracepointAndOptions) {

@@ -27,6 +27,8 @@ examples:
   skbtrail drop --headers btf                  force the BTF-generated headers
   skbtrail drop --diag                         why each drop happened, and what to do; analysis at exit
   skbtrail drop --diag-quiet --rules my.rules  only abnormal drops, with your own rules first
+  skbtrail drop --pcap drops.pcapng            also the dropped packets, for Wireshark:
+      tshark -r drops.pcapng -T fields -e frame.comment -e ip.src -e tcp.dstport
 
 A netfilter drop names the rule that dropped it (rule blame): the
 ruleset's counters (nftables rules with a counter, every iptables rule) are
@@ -48,12 +50,14 @@ ValueNames drop_reason_names(const TracepointFormat* format) {
 
 bool has_drop_reason(const TracepointFormat* format) { return format && format->field("reason"); }
 
-ReporterFactory drop_reporter(const DropOptions& options, const RuleSet& rules) {
-  return [&options, &rules](const SessionContext& c) {
+ReporterFactory drop_reporter(const DropOptions& options, const RuleSet& rules,
+                              std::shared_ptr<PcapngWriter> pcap) {
+  return [&options, &rules, pcap](const SessionContext& c) {
     const TracepointFormat* format = c.facts.tracepoint_format("skb", "kfree_skb");
     auto reporter = std::make_unique<DropReporter>(c.names, drop_reason_names(format), has_drop_reason(format),
                                                    &rules, options.summary);
     if (options.diag) reporter->diagnose_with(&rules, options.diag_quiet);
+    if (pcap) reporter->capture_to(pcap, options.pcap.snaplen);
     if (options.blame && options.replay.empty()) {
       std::vector<uint64_t> namespaces{0};
       if (options.filter.netns) namespaces.push_back(*options.filter.netns);
@@ -65,7 +69,8 @@ ReporterFactory drop_reporter(const DropOptions& options, const RuleSet& rules) 
 
 // What shapes drop's program, as a user reads it.
 std::string program_options(const DropOptions& o) {
-  return fmt::format("filter {}{}{}", describe(o.filter), o.stack ? ", --stack" : "", o.diag ? ", --diag" : "");
+  return fmt::format("filter {}{}{}{}", describe(o.filter), o.stack ? ", --stack" : "", o.diag ? ", --diag" : "",
+                     o.pcap.path.empty() ? "" : fmt::format(", --snaplen {}", o.pcap.bpf_snaplen()));
 }
 
 int run_drop(const DropOptions& options) {
@@ -74,11 +79,16 @@ int run_drop(const DropOptions& options) {
   settings.banner_note = [](const KernelFacts& facts) {
     return has_drop_reason(facts.tracepoint_format("skb", "kfree_skb")) ? "" : ", kernel has no drop reasons";
   };
+  // Created before anything is compiled or attached: a bad path fails first.
+  std::shared_ptr<PcapngWriter> pcap;
+  if (!options.pcap.path.empty())
+    pcap = std::make_shared<PcapngWriter>(options.pcap.path, options.pcap.snaplen, "skbtrail drop");
   if (!options.replay.empty())
-    return replay_session("drop", options.replay, options.replay_repeat, settings, drop_reporter(options, rules));
+    return replay_session("drop", options.replay, options.replay_repeat, settings,
+                          drop_reporter(options, rules, pcap));
   return run_tool({"drop", &options.run, program_options(options),
                    [&](const KernelFacts& facts) { return drop_plan(facts, options); }, settings,
-                   drop_reporter(options, rules)});
+                   drop_reporter(options, rules, pcap)});
 }
 
 class DropTool : public Tool {
@@ -98,7 +108,14 @@ class DropTool : public Tool {
     filtered.filter = widest_filter(false);
     Plan widest = drop_plan(facts, filtered);
     widest.label += " (every filter)";
-    return {drop_plan(facts, DropOptions{}), drop_plan(facts, diag), std::move(widest)};
+    std::vector<Plan> plans{drop_plan(facts, DropOptions{}), drop_plan(facts, diag), std::move(widest)};
+    if (abi::helpers_take_map_values(facts.abi())) {
+      DropOptions pcap = diag;
+      pcap.pcap.path = "check.pcapng";
+      pcap.pcap.snaplen = 4096;
+      plans.push_back(drop_plan(facts, pcap));
+    }
+    return plans;
   }
 
   Command parse(const std::vector<std::string>& args) const override {
@@ -114,7 +131,7 @@ class DropTool : public Tool {
         ("replay", po::value<std::string>()->value_name("FILE"), "print a --record file instead of tracing (no kernel)")
         ("replay-repeat", po::value<std::string>()->value_name("N"), "feed the recording N times (benchmarks)");
     po::options_description all;
-    all.add(filter_options()).add(drop).add(run_options()).add(kernel_options());
+    all.add(filter_options()).add(drop).add(pcap_options()).add(run_options()).add(kernel_options());
     const auto vm = parse_options("drop", args, all);
     if (vm.count("help"))
       return Command::show(help_text("usage: skbtrail drop [OPTIONS]\n\nEvery packet the kernel drops (skb:kfree_skb), "
@@ -128,6 +145,7 @@ class DropTool : public Tool {
     o.diag_quiet = vm["diag-quiet"].as<bool>();
     o.diag = vm["diag"].as<bool>() || o.diag_quiet;
     o.blame = !vm["no-blame"].as<bool>();
+    o.pcap = pcap_options_of(vm);
     if (vm.count("rules")) {
       if (!o.diag) throw UsageError("--rules: diagnosis rules need --diag (or --diag-quiet)");
       o.rule_files = vm["rules"].as<std::vector<std::string>>();
@@ -154,6 +172,7 @@ Plan drop_plan(const KernelFacts& facts, const DropOptions& options) {
   for (auto& flag : filter_cflags(options.filter)) plan.cflags.push_back(flag);
   plan.constants = late_constants(options.filter);
   if (has_drop_reason(facts.tracepoint_format("skb", "kfree_skb"))) plan.cflags.push_back("-DSKBTRAIL_HAVE_DROP_REASON=1");
+  for (auto& flag : pcap_cflags(facts, options.pcap)) plan.cflags.push_back(flag);
 
   add_tracepoint_struct(plan, facts, "skb", "kfree_skb", {"skbaddr", "location", "reason"});
   ProbeSpec kfree{"kfree_skb", {{ProbeKind::Tracepoint, "skb:kfree_skb", "skbtrail_tp_kfree_skb"}}, true};
@@ -188,6 +207,7 @@ Plan drop_plan(const KernelFacts& facts, const DropOptions& options) {
     plan.cflags.push_back(fmt::format("-DSKBTRAIL_STACK_ENTRIES={}", kStackEntries));
     plan.stack_table = "drop_stacks";
   }
+  if (!options.pcap.path.empty()) label += " --pcap";
   plan.label = plan.program + label;
   return plan;
 }

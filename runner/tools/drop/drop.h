@@ -9,6 +9,7 @@
 #include "runner/kernel/facts.h"
 #include "runner/session/plan.h"
 #include "runner/session/run_options.h"
+#include "runner/tools/options.h"
 #include "runner/tools/tool.h"
 
 namespace skbtrail {
@@ -22,6 +23,7 @@ struct DropOptions {
   bool diag_quiet = false;  // --diag-quiet: print only warn/error drops
   std::vector<std::string> rule_files;  // --rules FILE
   bool blame = true;          // name the netfilter rule of a netfilter drop (--no-blame: off)
+  PcapOptions pcap;           // --pcap FILE --snaplen N
   std::string record;         // --record FILE: keep the raw samples
   std::string replay;         // --replay FILE: print a recording, no kernel involved
   uint32_t replay_repeat = 1; // --replay-repeat N: feed it N times (benchmarks)

@@ -87,7 +87,8 @@ bool DropReporter::diagnose(const skbtrail_drop_event& ev, const std::string& re
 void DropReporter::report(const skbtrail_drop_event& ev, std::span<const uint64_t> stack, Output& out) {
   ++events_;
   ++by_reason_location_[{ev.reason, ev.location}];
-  if (!blame_ || !blame_->enabled()) return emit(ev, stack, nullptr, out);
+  const std::span<const uint8_t> capture = pcap_ ? trailing() : std::span<const uint8_t>();
+  if (!blame_ || !blame_->enabled()) return emit(ev, stack, nullptr, capture, out);
   const std::string& location = names_.describe(ev.location);
   std::optional<netfilter::BlameQuery> query;
   if (netfilter_drop(reason_name(ev.reason), pseudo_reason(ev.location, location), location)) {
@@ -95,20 +96,39 @@ void DropReporter::report(const skbtrail_drop_event& ev, std::span<const uint64_
     query->packet = blame_packet(ev.pkt);
     if (ev.nf_valid) query->hook = netfilter::nft_hook_name(ev.nf_hook);
   }
-  if (!query && blame_->idle()) return emit(ev, stack, nullptr, out);
-  // Held until the counters are read after it: the event and its stack are kept.
+  if (!query && blame_->idle()) return emit(ev, stack, nullptr, capture, out);
+  // Held until the counters are read after it: the event, its stack and its bytes are kept.
   blame_->push(ev.netns, ev.ts_ns, std::move(query),
-               [this, ev, kept = std::vector<uint64_t>(stack.begin(), stack.end())](const netfilter::Blame* blame,
-                                                                                     Output& o) {
-                 emit(ev, kept, blame, o);
+               [this, ev, kept = std::vector<uint64_t>(stack.begin(), stack.end()),
+                bytes = std::vector<uint8_t>(capture.begin(), capture.end())](const netfilter::Blame* blame,
+                                                                              Output& o) {
+                 emit(ev, kept, blame, bytes, o);
                },
                out);
 }
 
+void DropReporter::write_pcap(const skbtrail_drop_event& ev, const std::string& reason, const std::string& pseudo,
+                              const std::string& location, const netfilter::Blame* blame,
+                              std::span<const uint8_t> capture, const Output& out) {
+  const CapturedBytes packet = captured_bytes(capture, snaplen_);
+  // What Wireshark shows as the frame comment: the hop, then what the text
+  // output says about the drop.
+  std::string comment = "kfree_skb: drop";
+  if (!reason.empty()) comment += " " + reason;
+  else if (!pseudo.empty()) comment += " ~" + pseudo;
+  fmt::format_to(std::back_inserter(comment), " at {}; dev {}; netns {}", location,
+                 ev.ifname[0] ? std::string(fixed_string(ev.ifname)) : "-", ev.netns);
+  if (blame) comment += "; rule " + netfilter::blame_line(*blame);
+  if (packet.bytes.empty()) comment += "; packet bytes not readable";
+  pcap_->write({out.clock().wall_ns(ev.ts_ns), fixed_string(ev.ifname), ev.ifindex, ev.netns, packet.bytes,
+                packet.wire_len, std::move(comment)});
+}
+
 void DropReporter::emit(const skbtrail_drop_event& ev, std::span<const uint64_t> stack, const netfilter::Blame* blame,
-                        Output& out) {
+                        std::span<const uint8_t> capture, Output& out) {
   const std::string& location = names_.describe(ev.location);
   const std::string& reason = reason_name(ev.reason);
+  if (pcap_) write_pcap(ev, reason, pseudo_reason(ev.location, location), location, blame, capture, out);
   DropDiagnosis diagnosis;
   const Rule* rule = nullptr;
   const bool diagnosed = rules_ && diagnose(ev, reason, location, stack, blame, diagnosis, rule);
@@ -151,6 +171,7 @@ DropSummaryRecord DropReporter::summary() const {
 
 void DropReporter::end(Output& out) {
   if (blame_) blame_->finish(out);
+  if (pcap_ && !pcap_->flush()) fmt::print(stderr, "skbtrail drop: {}\n", pcap_->error());
   if (summary_) out.write(summary());
 }
 

@@ -12,6 +12,7 @@
 #include "programs/skbtrail_events.h"
 #include "runner/data/rules.h"
 #include "runner/netfilter/blame.h"
+#include "runner/output/pcapng.h"
 #include "runner/kernel/tracepoint_format.h"
 #include "runner/session/session.h"
 #include "runner/tools/blame_queue.h"
@@ -30,6 +31,12 @@ class DropReporter : public EventReporter<skbtrail_drop_event> {
   void diagnose_with(const RuleSet* rules, bool quiet) {
     rules_ = rules;
     quiet_ = quiet;
+  }
+
+  // --pcap: every drop's bytes go to the writer, with what happened to it.
+  void capture_to(std::shared_ptr<PcapngWriter> writer, uint32_t snaplen) {
+    pcap_ = std::move(writer);
+    snaplen_ = snaplen;
   }
 
   // Rule blame: netfilter drops wait for a counter read and name the rule.
@@ -57,7 +64,10 @@ class DropReporter : public EventReporter<skbtrail_drop_event> {
                 const Rule*& rule) const;
   // Diagnoses, counts the cause and writes one drop.
   void emit(const skbtrail_drop_event& ev, std::span<const uint64_t> stack, const netfilter::Blame* blame,
-            Output& out);
+            std::span<const uint8_t> capture, Output& out);
+  void write_pcap(const skbtrail_drop_event& ev, const std::string& reason, const std::string& pseudo,
+                  const std::string& location, const netfilter::Blame* blame, std::span<const uint8_t> capture,
+                  const Output& out);
 
   const AddressNamer& names_;
   ValueNames reasons_;
@@ -73,6 +83,8 @@ class DropReporter : public EventReporter<skbtrail_drop_event> {
   const RuleSet* rules_ = nullptr;
   bool quiet_ = false;
   std::unique_ptr<BlameQueue> blame_;
+  std::shared_ptr<PcapngWriter> pcap_;
+  uint32_t snaplen_ = 0;
   struct CauseCount {
     const Rule* rule;
     std::string example_cause, advice;
