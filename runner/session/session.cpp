@@ -12,6 +12,7 @@
 #include "runner/bpf/llvm_plugin.h"
 #include "runner/bpf/loader.h"
 #include "runner/bpf/recording.h"
+#include "runner/bpf/stale_kprobes.h"
 #include "runner/bpf/stats.h"
 #include "runner/common/errors.h"
 #include "runner/session/environment.h"
@@ -83,11 +84,20 @@ std::string attached_text(const std::vector<AttachOutcome>& outcomes) {
 
 }  // namespace
 
+void remove_stale_kprobes(const KernelFacts& facts, const char* command) {
+  const auto& tracefs = facts.kernel().tracefs;
+  std::error_code ec;
+  if (tracefs.empty() || !std::filesystem::exists(tracefs / "kprobe_events", ec)) return;
+  const StaleKprobes found = find_stale_kprobes(tracefs, true);
+  if (!found.stale.empty()) std::fprintf(stderr, "skbtrail %s: %s\n", command, describe_stale(found, true).c_str());
+}
+
 int run_session(const Plan& plan, const KernelFacts& facts, const BpfObject& object, const std::string& origin,
                 const SessionSettings& settings, const ReporterFactory& make_reporter) {
   const RunOptions& run = *settings.run;
   const char* command = plan.command.c_str();
   if (run.verbose) std::fprintf(stderr, "skbtrail %s: program %s %s\n", command, plan.program.c_str(), origin.c_str());
+  remove_stale_kprobes(facts, command);
   std::map<uint32_t, uint32_t> constants;
   for (const auto& late : plan.constants) constants[late.placeholder] = late.value;
   LoadedProgram program(object, constants);

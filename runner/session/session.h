@@ -88,6 +88,10 @@ struct SessionSettings {
   std::string record;       // --record FILE: keep the raw samples
 };
 
+// Before anything attaches: removes the kprobe_events entries that killed
+// skbtrail runs left (kernels before 4.17) and says how many, on stderr.
+void remove_stale_kprobes(const KernelFacts& facts, const char* command);
+
 // Loads the plan's compiled program (`origin` says where it came from),
 // attaches it and runs until -c, --duration, a signal or a closed output;
 // returns the exit code. Throws EnvironmentError when nothing can be

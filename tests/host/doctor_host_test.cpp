@@ -38,6 +38,9 @@ TEST(DoctorHost, RowsMatchTheKernel) {
   if (headers) {
     EXPECT_TRUE(row(r.out, "headers used", "headers")) << r.out;
   }
+  if (!fs::exists("/sys/kernel/tracing/kprobe_events") && !fs::exists("/sys/kernel/debug/tracing/kprobe_events")) {
+    EXPECT_TRUE(std::regex_search(r.out, std::regex("\nleftover kprobes +none +no kprobe_events here"))) << r.out;
+  }
   EXPECT_TRUE(row(r.out, "compile drop.bpf.c", "ok")) << r.out;
   EXPECT_TRUE(row(r.out, "drop", "ready")) << r.out;
 }

@@ -8,6 +8,7 @@
 
 #include "runner/bpf/probes.h"
 #include "runner/bpf/program.h"
+#include "runner/bpf/stale_kprobes.h"
 #include "runner/common/errors.h"
 #include "runner/netfilter/readers.h"
 #include "runner/tools/options.h"
@@ -36,6 +37,30 @@ DoctorRow rule_blame_row() {
 }
 
 // trace --netfilter: nft_do_chain / ipt_do_table entry and return probes.
+// kprobe_events entries of killed runs (kernels before 4.17): listed, not
+// removed (doctor changes nothing; the next tracing run removes them).
+DoctorRow leftover_kprobes_row(const KernelInfo& kernel) {
+  DoctorRow row{"leftover kprobes", "none", "", true};
+  std::error_code ec;
+  if (kernel.tracefs.empty() || !std::filesystem::exists(kernel.tracefs / "kprobe_events", ec)) {
+    row.detail = "no kprobe_events here";
+    return row;
+  }
+  const StaleKprobes found = find_stale_kprobes(kernel.tracefs, false);
+  if (!found.error.empty()) {
+    row.status = "unknown";
+    row.detail = found.error;
+  } else if (found.stale.empty()) {
+    row.detail = kernel.kprobe_mechanism == "kprobe_events"
+                     ? "no kprobe_events entries of dead skbtrail runs"
+                     : "no kprobe_events entries of dead skbtrail runs (kprobes are perf events here: a killed run leaves none)";
+  } else {
+    row.status = std::to_string(found.stale.size());
+    row.detail = describe_stale(found, false) + "; the next skbtrail run removes them";
+  }
+  return row;
+}
+
 DoctorRow chain_verdicts_row(const KernelFacts& facts) {
   DoctorRow row{"chain verdicts (trace --netfilter)", "no", "", true};
   if (!facts.has_kprobes()) {
@@ -110,6 +135,7 @@ DoctorReport build_doctor_report(const KernelFacts& facts, bool headers_ok, cons
                                         : "no kprobe PMU and no kprobe_events (CONFIG_KPROBES off); fix: a kernel "
                                           "with CONFIG_KPROBES=y; commands fall back to tracepoints",
                      true});
+  r.facts.push_back(leftover_kprobes_row(kernel));
   r.facts.push_back({"tracefs", kernel.tracefs.empty() ? "no" : "yes",
                      kernel.tracefs.empty() ? fmt::format("{}; fix: mount -t tracefs nodev /sys/kernel/tracing",
                                                           kernel.tracefs_note)
