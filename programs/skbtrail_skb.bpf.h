@@ -294,10 +294,9 @@ static __always_inline void skbtrail_capture_packet(struct sk_buff *skb, struct 
   __s64 from_data = (__s64)(l3 - skb_data);
   if (from_data > (__s64)len || from_data < -65535) return;
   __u32 wire = (__u32)((__s64)len - from_data);
-  /* sk_buff_data_t is an offset from head on 64-bit kernels, a pointer on
-   * 32-bit ones (NET_SKBUFF_DATA_USES_OFFSET). */
-  __u64 linear_end = sizeof(tail) == 8 ? (__u64)((unsigned char *)(unsigned long)tail - head) : (__u64)tail;
-  __u64 linear = linear_end > nh ? linear_end - nh : 0;
+  /* skb->tail (sk_buff_data_t) is an offset from head on 64-bit kernels
+   * (NET_SKBUFF_DATA_USES_OFFSET), the only ones skbtrail runs on. */
+  __u64 linear = (__u64)tail > nh ? (__u64)tail - nh : 0;
   __u32 cap_len = wire < SKBTRAIL_SNAPLEN ? wire : SKBTRAIL_SNAPLEN;
   if (linear < cap_len) cap_len = (__u32)linear;
   if (SKBTRAIL_READ_BYTES(data, SKBTRAIL_SNAPLEN, l3) < 0) cap_len = 0;
