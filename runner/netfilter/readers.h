@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "runner/netfilter/netns.h"
 #include "runner/netfilter/ruleset.h"
 
 namespace skbtrail::netfilter {
@@ -43,26 +44,5 @@ class RulesetReader {
   std::unique_ptr<Nftables> nft_;
   std::unique_ptr<Iptc> iptc_;
 };
-
-// Enters a network namespace for the calling thread, and leaves it again.
-class NetnsEntry {
- public:
-  // netns: its inode (what the events carry). ok() is false, with why(),
-  // when no process or /run/netns file holds it any more.
-  explicit NetnsEntry(uint64_t netns);
-  ~NetnsEntry();
-  NetnsEntry(const NetnsEntry&) = delete;
-  NetnsEntry& operator=(const NetnsEntry&) = delete;
-  bool ok() const { return ok_; }
-  const std::string& why() const { return why_; }
-
- private:
-  int home_ = -1;
-  bool ok_ = false;
-  std::string why_;
-};
-
-// The inode of the calling thread's network namespace.
-uint64_t current_netns();
 
 }  // namespace skbtrail::netfilter
