@@ -10,7 +10,9 @@
  *   tcp_reset_helper serve PORT SECONDS            accept one connection, keep it
  *   tcp_reset_helper hold ADDR PORT SPORT SECONDS  connect from SPORT, keep it */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,13 @@ static int serve(int port, int seconds) {
   int listener = socket(AF_INET, SOCK_STREAM, 0);
   setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (bind(listener, (struct sockaddr *)&addr, sizeof(addr)) || listen(listener, 1)) return fail("listen");
+  /* Bounded: a client that never came (its SYN raced the listen under a slow
+   * emulated CPU) must not leave the scenario's `wait` hanging forever. */
+  struct pollfd ready = {.fd = listener, .events = POLLIN};
+  if (poll(&ready, 1, (seconds + 10) * 1000) != 1) {
+    fprintf(stderr, "serve: no connection on port %d within %d s\n", port, seconds + 10);
+    return 1;
+  }
   int server = accept(listener, NULL, NULL);
   if (server < 0) return fail("accept");
   sleep(seconds);
@@ -51,7 +60,16 @@ static int hold(const char *host, int port, int sport, int seconds) {
   int client = socket(AF_INET, SOCK_STREAM, 0);
   setsockopt(client, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (bind(client, (struct sockaddr *)&local, sizeof(local))) return fail("bind");
-  if (connect(client, (struct sockaddr *)&remote, sizeof(remote))) return fail("connect");
+  /* The server may not listen yet (a refused connect is retried for up to
+   * SECONDS); the socket is made again because a refused one is spent. */
+  for (int tries = 0; connect(client, (struct sockaddr *)&remote, sizeof(remote)); ++tries) {
+    if (errno != ECONNREFUSED || tries >= seconds * 10) return fail("connect");
+    close(client);
+    usleep(100000);
+    client = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(client, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(client, (struct sockaddr *)&local, sizeof(local))) return fail("bind");
+  }
   sleep(seconds);
   return 0;
 }
