@@ -115,7 +115,10 @@ std::string serialize_object_file(const ObjectFile& file) {
       w.u32(c.placeholder);
     }
   }
-  const std::string payload = std::move(w.text());
+  return frame_object_payload(w.text());
+}
+
+std::string frame_object_payload(std::string_view payload) {
   Writer out;
   out.text() = std::string(kMagic);
   out.u32(kFormat);

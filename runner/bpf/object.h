@@ -63,6 +63,10 @@ struct ObjectFile {
 };
 
 std::string serialize_object_file(const ObjectFile& file);
+// The file around an object's payload: magic, format version, the payload
+// and its checksum (what serialize_object_file writes around its payload;
+// the fuzzer frames its inputs with it to reach the payload's parser).
+std::string frame_object_payload(std::string_view payload);
 // Throws std::runtime_error saying what is wrong (not an object file, another
 // format version, truncated, checksum mismatch).
 ObjectFile parse_object_file(std::string_view bytes);

@@ -75,7 +75,10 @@ std::string describe_missing(const MissingProbes& missing) {
   // Grouped by reason: 28 hops share "no kprobes" on a kprobe-less kernel.
   std::vector<std::pair<std::string, std::vector<std::string>>> groups;
   for (const auto& [name, why] : missing) {
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == why; });
+    // Compared through a plain reference: clang 14 (the fuzz build) cannot
+    // capture a structured binding.
+    const std::string& reason = why;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == reason; });
     if (it == groups.end()) groups.push_back({why, {name}});
     else it->second.push_back(name);
   }

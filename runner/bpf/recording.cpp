@@ -37,28 +37,33 @@ void SampleRecorder::write(std::span<const uint8_t> sample) {
 Recording read_recording(const std::string& path, const std::string& command, size_t sample_size) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError(fmt::format("--replay '{}': cannot read it (give a file made with --record)", path));
-  std::string header;
-  std::getline(in, header);
-  std::istringstream words(header);
+  return parse_recording(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), path,
+                         command, sample_size);
+}
+
+Recording parse_recording(std::string bytes, const std::string& source, const std::string& command,
+                          size_t sample_size) {
+  const size_t header_end = bytes.find('\n');
+  std::istringstream words(bytes.substr(0, header_end));
   std::string magic, version;
   Recording r;
   words >> magic >> version >> r.command >> r.sample_size;
-  if (magic != "skbtrail-record" || version != "1" || !words)
-    throw UsageError(fmt::format("--replay '{}': not a skbtrail recording (make one with --record FILE)", path));
+  if (header_end == std::string::npos || magic != "skbtrail-record" || version != "1" || !words)
+    throw UsageError(fmt::format("--replay '{}': not a skbtrail recording (make one with --record FILE)", source));
   if (r.command != command || r.sample_size != sample_size)
     throw UsageError(fmt::format("--replay '{}': recorded by 'skbtrail {}' with {}-byte events; this is 'skbtrail {}' "
                                  "with {}-byte events (record again with this build)",
-                                 path, r.command, r.sample_size, command, sample_size));
-  r.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+                                 source, r.command, r.sample_size, command, sample_size));
+  r.bytes.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header_end + 1), bytes.end());
   size_t offset = 0;
   while (offset < r.bytes.size()) {
     if (r.bytes.size() - offset < 4)
-      throw UsageError(fmt::format("--replay '{}': truncated after {} samples", path, r.samples.size()));
+      throw UsageError(fmt::format("--replay '{}': truncated after {} samples", source, r.samples.size()));
     const uint8_t* p = r.bytes.data() + offset;
     const uint32_t len = p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
     offset += 4;
     if (r.bytes.size() - offset < len)
-      throw UsageError(fmt::format("--replay '{}': truncated after {} samples", path, r.samples.size()));
+      throw UsageError(fmt::format("--replay '{}': truncated after {} samples", source, r.samples.size()));
     r.samples.emplace_back(r.bytes.data() + offset, len);
     offset += len;
   }

@@ -41,5 +41,8 @@ struct Recording {
 // Throws UsageError naming the path and what is wrong (not a recording, of
 // another command or event size, truncated).
 Recording read_recording(const std::string& path, const std::string& command, size_t sample_size);
+// The same for a file's bytes; `source` names it in errors.
+Recording parse_recording(std::string bytes, const std::string& source, const std::string& command,
+                          size_t sample_size);
 
 }  // namespace skbtrail

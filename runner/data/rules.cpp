@@ -86,7 +86,10 @@ RuleSet RuleSet::load(const std::string& bundled_name, const std::vector<std::st
 const Rule* RuleSet::match(const RuleFacts& facts) const {
   for (const auto& rule : rules_) {
     bool ok = true;
-    for (const auto& [key, wanted] : rule.match) {
+    for (const auto& [key, values] : rule.match) {
+      // A structured binding captured by a lambda needs clang 16; the fuzz
+      // build uses Debian 12's clang 14.
+      const std::vector<std::string>& wanted = values;
       auto any = [&](const std::string& have) {
         return !have.empty() && std::find(wanted.begin(), wanted.end(), have) != wanted.end();
       };

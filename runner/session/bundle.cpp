@@ -38,18 +38,22 @@ Bundle read_bundle(const fs::path& path) {
     throw UsageError(e.what());
   }
   const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return parse_bundle(bytes, path.string());
+}
+
+Bundle parse_bundle(std::string_view bytes, const std::string& path) {
   ObjectFile file;
   try {
     file = parse_object_file(bytes);
   } catch (const std::exception& e) {
-    throw UsageError(fmt::format("--bundle '{}': {} (build it again with skbtrail bundle)", path.string(), e.what()));
+    throw UsageError(fmt::format("--bundle '{}': {} (build it again with skbtrail bundle)", path, e.what()));
   }
   auto& meta = file.meta;
   if (meta["kind"] != "bundle")
-    throw UsageError(fmt::format("--bundle '{}': a compile cache entry, not a bundle (make one with skbtrail bundle)",
-                                 path.string()));
+    throw UsageError(
+        fmt::format("--bundle '{}': a compile cache entry, not a bundle (make one with skbtrail bundle)", path));
   Bundle b;
-  b.path = path.string();
+  b.path = path;
   b.command = meta["command"];
   b.options = meta["options"];
   b.release = meta["release"];

@@ -32,6 +32,9 @@ struct Bundle {
 // Throws UsageError naming the file: unreadable, not a bundle, damaged, or
 // not private to root (see require_private).
 Bundle read_bundle(const std::filesystem::path& path);
+// A bundle file's bytes, read from `path` (named in errors). Throws
+// UsageError: not an object file, damaged, or a cache entry.
+Bundle parse_bundle(std::string_view bytes, const std::string& path);
 // Writes it (mode 0600). Throws UsageError naming the file on failure.
 void write_bundle(const std::filesystem::path& path, const Plan& plan, const KernelFacts& target,
                   const std::string& options, const BpfObject& object);

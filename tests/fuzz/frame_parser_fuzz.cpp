@@ -1,20 +1,20 @@
-// libFuzzer target for the frame parser: any bytes, no crash, and every frame
-// found in a line lies inside it. Build with clang:
-//   cmake -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DSKBTRAIL_FUZZ=ON
-//   cmake --build build-fuzz --target frame_parser_fuzz
-//   build-fuzz/tests/frame_parser_fuzz -max_total_time=60
+// symbolize's input: frames given as arguments ("tcp_v4_rcv+0x8c/0x1a0",
+// "0xffffffff81a2b3c4") and text read from `-` (a dmesg oops, a stack
+// printed by skbtrail), in which every frame found must lie inside the line.
 #include <cstdint>
-#include <cstdlib>
 #include <string_view>
 
 #include "symbolize/symbolize.h"
+#include "tests/fuzz/fuzz_input.h"
+
+using namespace skbtrail;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string_view text(reinterpret_cast<const char*>(data), size);
-  if (auto frame = skbtrail::symbolize::parse_frame(text)) {
-    if (frame->function.empty() && !frame->address) std::abort();
-  }
-  for (const auto& found : skbtrail::symbolize::find_frames(text))
-    if (found.begin >= found.end || found.end > text.size() || found.ref.function.empty()) std::abort();
+  const std::string_view text = fuzz::text_of(data, size);
+  if (auto frame = symbolize::parse_frame(text))
+    fuzz::require(!frame->function.empty() || frame->address, "a frame with neither function nor address");
+  for (const auto& found : symbolize::find_frames(text))
+    fuzz::require(found.begin < found.end && found.end <= text.size() && !found.ref.function.empty(),
+                  "a frame found outside its text, or without a function");
   return 0;
 }
