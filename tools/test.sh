@@ -2,7 +2,8 @@
 # Installs what the tests need, builds everything and runs every test:
 #   1. ctest: GoogleTest units, host tests that drive the real binary against
 #      this machine's kernel (and `skbtrail check` against every real header
-#      tree here), and the host scenarios (tests/scenarios);
+#      tree here), and the host scenarios (tests/scenarios); then the
+#      libFuzzer targets (tests/fuzz/run.sh);
 #   2. the VM scenarios: one Debian 6.1 VM under QEMU TCG (tools/vm) runs
 #      every kprobe scenario;
 #   3. the legacy suite: one boot per legacy kernel (RHEL 7's
@@ -28,6 +29,9 @@ ctest --test-dir "$build" --output-on-failure
 
 scenarios=$build/tests/skbtrail-scenarios
 failed=()
+# Every parser a user or a file can feed, under libFuzzer with ASan/UBSan
+# (clang, a build tree of its own), 15 s per target from the kept corpora.
+SKBTRAIL_FUZZ_BUILD_DIR=$build-fuzz bash "$here/tests/fuzz/run.sh" 15 || failed+=("fuzzing")
 # What users install: the Debian package (installed, run and removed here)
 # and the one file (tools/release.sh), run in an empty chroot.
 bash "$here/tests/package/deb.sh" "$build" || failed+=("the .deb")

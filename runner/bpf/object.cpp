@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <stdexcept>
 
@@ -158,18 +160,24 @@ ObjectFile parse_object_file(std::string_view bytes) {
   for (uint32_t i = 0, n = r.count(); i < n; ++i) {
     BpfFunction f;
     f.name = std::string(r.bytes());
+    // Names go into error messages and the kernel's program names: a damaged
+    // file must not smuggle a newline or a terminal escape into either.
+    if (f.name.empty() || !std::all_of(f.name.begin(), f.name.end(), [](unsigned char c) {
+          return std::isgraph(c);
+        }))
+      throw std::runtime_error("a function name holds a space or a control character (the file is damaged)");
     const std::string_view insns = r.bytes();
     if (insns.size() % 8 != 0) throw std::runtime_error(fmt::format("function {}: instructions cut short", f.name));
     f.insns.assign(insns.begin(), insns.end());
     for (uint32_t k = 0, m = r.count(); k < m; ++k) {
       BpfRelocation rel{r.u32(), r.u32()};
-      if (rel.table >= o.tables.size() || (rel.insn + 2) * 8 > f.insns.size())
+      if (rel.table >= o.tables.size() || (uint64_t{rel.insn} + 2) * 8 > f.insns.size())
         throw std::runtime_error(fmt::format("function {}: a map reference points outside it", f.name));
       f.relocations.push_back(rel);
     }
     for (uint32_t k = 0, m = r.count(); k < m; ++k) {
       BpfConstantUse use{r.u32(), r.u32()};
-      if ((use.insn + 1) * 8 > f.insns.size())
+      if ((uint64_t{use.insn} + 1) * 8 > f.insns.size())
         throw std::runtime_error(fmt::format("function {}: a constant points outside it", f.name));
       f.constants.push_back(use);
     }

@@ -1,5 +1,6 @@
 #include "runner/output/clock.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -24,7 +25,8 @@ void append_micros(std::string& out, int64_t ns) {
 }  // namespace
 
 void MonotonicToWall::append_time_of_day(std::string& out, uint64_t monotonic_ns) const {
-  const int64_t wall = static_cast<int64_t>(monotonic_ns) + offset_ns_;
+  // A damaged --replay timestamp can land before 1970: shown as 1970.
+  const int64_t wall = std::max<int64_t>(0, wall_ns(monotonic_ns));
   const int64_t second = wall / 1'000'000'000;
   if (second != cached_second_) {
     const time_t seconds = second;
@@ -44,7 +46,8 @@ std::string MonotonicToWall::time_of_day(uint64_t monotonic_ns) const {
 }
 
 void MonotonicToWall::append_iso8601(std::string& out, uint64_t monotonic_ns) const {
-  const int64_t wall = static_cast<int64_t>(monotonic_ns) + offset_ns_;
+  // A damaged --replay timestamp can land before 1970: shown as 1970.
+  const int64_t wall = std::max<int64_t>(0, wall_ns(monotonic_ns));
   const int64_t second = wall / 1'000'000'000;
   if (second != cached_utc_second_) {
     const time_t seconds = second;

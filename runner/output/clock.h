@@ -13,7 +13,10 @@ class MonotonicToWall {
   MonotonicToWall();  // samples both clocks now
   explicit MonotonicToWall(int64_t offset_ns) : offset_ns_(offset_ns) {}
   // CLOCK_REALTIME nanoseconds (pcapng timestamps)
-  int64_t wall_ns(uint64_t monotonic_ns) const { return static_cast<int64_t>(monotonic_ns) + offset_ns_; }
+  // (unsigned arithmetic: a damaged --replay timestamp wraps instead of overflowing)
+  int64_t wall_ns(uint64_t monotonic_ns) const {
+    return static_cast<int64_t>(monotonic_ns + static_cast<uint64_t>(offset_ns_));
+  }
   // "08:41:02.123456" (local time, µs)
   std::string time_of_day(uint64_t monotonic_ns) const;
   void append_time_of_day(std::string& out, uint64_t monotonic_ns) const;
