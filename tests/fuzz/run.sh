@@ -8,7 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-20}
-build=${SKBTRAIL_FUZZ_BUILD_DIR:-$here/build-fuzz}
+build=$(realpath -m "${SKBTRAIL_FUZZ_BUILD_DIR:-$here/build-fuzz}")
 cmake -S "$here" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DSKBTRAIL_FUZZ=ON >/dev/null
 cmake --build "$build" --target fuzz_targets -j"$(nproc)" >/dev/null
 
@@ -51,11 +51,13 @@ for binary in "$build"/tests/fuzz/*_fuzz; do
     printf '| %s | %s | %s | %s | %s |\n' "$target" "$execs" "${cov:-?}" "${ft:-?}" "$(ls "$work/$target" | wc -l)"
   else
     printf '| %s | FAILED | | | |\n' "$target"
-    grep -E 'ERROR|runtime error|SUMMARY|refusal|broken|Test unit' "$log" | head -8 | sed 's/^/    /'
+    mkdir -p "$build/fuzz-findings"
+    cp "$log" "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$build/fuzz-findings/" 2>/dev/null || true
+    tail -n 25 "$log" | sed 's/^/    /'
     failed+=("$target")
   fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "fuzz targets that failed: ${failed[*]} (the crashing input is in the log above; rerun: $build/tests/fuzz/TARGET_fuzz FILE)"
+  echo "fuzz targets that failed: ${failed[*]} (logs and inputs: $build/fuzz-findings; rerun: $build/tests/fuzz/TARGET_fuzz FILE)"
   exit 1
 fi
