@@ -73,6 +73,14 @@ TEST(ObjectFile, DamageIsRefusedWithWhatIsWrong) {
   EXPECT_NE(error_of(serialize_object_file(bad)).find("a map reference points outside it"), std::string::npos);
   bad.object.functions[0].relocations = {{0, 5}};
   EXPECT_NE(error_of(serialize_object_file(bad)).find("a map reference points outside it"), std::string::npos);
+  // Found by the fuzzer: (insn + 2) * 8 wrapped in 32 bits and passed.
+  bad.object.functions[0].relocations = {{0x20000000u - 2, 0}};
+  EXPECT_NE(error_of(serialize_object_file(bad)).find("a map reference points outside it"), std::string::npos);
+  // Found by the fuzzer: a name with a newline reached the error message.
+  bad = sample();
+  bad.object.functions[0].name = "f\nforged line";
+  EXPECT_EQ(error_of(serialize_object_file(bad)),
+            "a function name holds a space or a control character (the file is damaged)");
 }
 
 TEST(ObjectFile, LateConstantsAreFoundAsImmediates) {
