@@ -45,7 +45,7 @@ wait_attached "$WORK/rec.err" $REC || exit 1
 ip netns exec $NS sockperf tp -i 127.0.0.1 -p 9 -m 64 -t 10 >/dev/null 2>&1 &
 LOAD=$!
 wait $REC; kill $LOAD 2>/dev/null; wait $LOAD 2>/dev/null
-SAMPLES=$(( $(stat -c %s "$WORK/drops.rec") / 150 ))
+SAMPLES=$(( $(stat -c %s "$WORK/drops.rec") / 160 ))
 echo "recorded ~$SAMPLES drop samples (UDP to a closed port)"
 for fmt in text json; do
   extra=""; [ $fmt = json ] && extra="--json"
@@ -81,7 +81,7 @@ for pages in 8 64 256; do
     wait_attached "$WORK/live.err" $PID || exit 1
     ip netns exec $NS sockperf tp -i 127.0.0.1 -p 9 -m 64 -t 3 --mps=$mps >/dev/null 2>&1
     kill -INT $PID; wait $PID
-    read -r seen lost < <(tail -1 "$WORK/live.json" | sed 's/.*"drops":\([0-9]*\),"lost":\([0-9]*\).*/\1 \2/')
+    read -r seen lost < <(grep "\"type\":\"summary\"" "$WORK/live.json" | tail -1 | sed 's/.*"drops":\([0-9]*\),"lost":\([0-9]*\).*/\1 \2/')
     ok=$(awk -v s="${seen:-0}" -v l="${lost:-0}" 'BEGIN {print (s > 0 && l / (s + l) < 0.001) ? 1 : 0}')
     printf "  %-6s %7d mps -> %d drops, %d lost%s\n" $pages $mps "${seen:-0}" "${lost:-0}" "$([ "$ok" = 1 ] && echo "" || echo "  (over 0.1%)")"
     [ "$ok" = 1 ] && best=$mps || break
@@ -108,7 +108,7 @@ if command -v nft >/dev/null; then
       wait_attached "$WORK/blame.err" $PID || exit 1
       ip netns exec $NS sockperf tp -i 127.0.0.1 -p 9 -m 64 -t 3 --mps=$mps >/dev/null 2>&1
       kill -INT $PID; wait $PID
-      read -r seen lost < <(tail -1 "$WORK/blame.json" | sed 's/.*"drops":\([0-9]*\),"lost":\([0-9]*\).*/\1 \2/')
+      read -r seen lost < <(grep "\"type\":\"summary\"" "$WORK/blame.json" | tail -1 | sed 's/.*"drops":\([0-9]*\),"lost":\([0-9]*\).*/\1 \2/')
       named=$(grep -c '"certainty":"exact"' "$WORK/blame.json")
       printf "  %-9s %7d mps -> %d drops/s, %d lost, %d named exactly\n" $blame $mps $(( ${seen:-0} / 3 )) "${lost:-0}" "$named"
       eval "rate_${blame}_${mps}=\${seen:-0}"

@@ -11,6 +11,7 @@
  *                              names its hook (--diag on kernels with kprobes)
  *   SKBTRAIL_KFREE_KPROBE      also a kprobe handler for kfree_skb, for
  *                              kernels before 4.7 (no BPF on tracepoints)
+ *   SKBTRAIL_HAVE_PERCPU_ARRAY loss accounting (skbtrail_output.bpf.h)
  *   SKBTRAIL_SNAPLEN           --pcap: each event is followed by a
  *                              struct skbtrail_capture and this many bytes
  *                              of the packet (a multiple of 8)
@@ -60,7 +61,11 @@ struct skbtrail_drop_capture {
 BPF_PERCPU_ARRAY(drop_scratch, struct skbtrail_drop_capture, 1);
 #endif
 
-static __always_inline int skbtrail_drop(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason) {
+/* Output slots (loss accounting): which handler sent the event. */
+#define SKBTRAIL_DROP_SLOT_TRACEPOINT 0
+#define SKBTRAIL_DROP_SLOT_KPROBE 1
+
+static __always_inline int skbtrail_drop(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason, __u32 slot) {
   struct skbtrail_packet pkt = {};
 
   /* Cheap rejections first: no map or output work for filtered packets. */
@@ -105,12 +110,14 @@ static __always_inline int skbtrail_drop(void *ctx, struct sk_buff *skb, __u64 l
     e->nf_hook = nf->hook;
   }
 #endif
+  e->seq = skbtrail_next_seq();
 #ifdef SKBTRAIL_SNAPLEN
   skbtrail_capture_packet(skb, &scratch->cap, scratch->data);
-  drop_events.perf_submit(ctx, scratch, sizeof(*scratch));
+  int rc = drop_events.perf_submit(ctx, scratch, sizeof(*scratch));
 #else
-  drop_events.perf_submit(ctx, e, sizeof(*e));
+  int rc = drop_events.perf_submit(ctx, e, sizeof(*e));
 #endif
+  skbtrail_count_output(slot, rc);
   return 0;
 }
 
@@ -122,12 +129,14 @@ int skbtrail_tp_kfree_skb(struct skbtrail_tp_skb_kfree_skb *args) {
 #ifdef SKBTRAIL_HAVE_DROP_REASON
   reason = args->reason;
 #endif
-  return skbtrail_drop(args, (struct sk_buff *)args->skbaddr, (__u64)args->location, reason);
+  return skbtrail_drop(args, (struct sk_buff *)args->skbaddr, (__u64)args->location, reason,
+                       SKBTRAIL_DROP_SLOT_TRACEPOINT);
 }
 
 #ifdef SKBTRAIL_KFREE_KPROBE
 /* kfree_skb(skb) itself; its caller is the location the tracepoint reports. */
 int skbtrail_kprobe_kfree_skb(struct pt_regs *ctx) {
-  return skbtrail_drop(ctx, (struct sk_buff *)PT_REGS_PARM1(ctx), skbtrail_kprobe_caller(ctx), 0);
+  return skbtrail_drop(ctx, (struct sk_buff *)PT_REGS_PARM1(ctx), skbtrail_kprobe_caller(ctx), 0,
+                       SKBTRAIL_DROP_SLOT_KPROBE);
 }
 #endif

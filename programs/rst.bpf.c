@@ -21,6 +21,8 @@
  *                             are the format and the first variadic one (4
  *                             and 5 from 5.16, when the hook state was added;
  *                             3 and 4 before)
+ *   SKBTRAIL_SNAPLEN          --pcap: a RST answering a segment carries that
+ *                             segment's first bytes (see skbtrail_capture)
  */
 #include "skbtrail_skb.bpf.h"
 
@@ -137,8 +139,20 @@ static __always_inline void skbtrail_read_sock(struct sock *sk, struct skbtrail_
 #define SKBTRAIL_RST_FROM_KPROBE(source) \
   ((source) != SKBTRAIL_RST_TP_SEND_RESET && (source) != SKBTRAIL_RST_TP_RECEIVE_RESET)
 
-/* Common tail (the packet filter ran already): context filters, stack, output. */
-static __always_inline int skbtrail_rst_submit(void *ctx, struct skbtrail_rst_event *ev, int from_kprobe) {
+#ifdef SKBTRAIL_SNAPLEN
+/* --pcap: the event and the bytes of the segment it answers, built in place. */
+struct skbtrail_rst_capture {
+  struct skbtrail_rst_event ev;
+  struct skbtrail_capture cap;
+  __u8 data[SKBTRAIL_SNAPLEN];
+};
+BPF_PERCPU_ARRAY(rst_scratch, struct skbtrail_rst_capture, 1);
+#endif
+
+/* Common tail (the packet filter ran already): context filters, stack,
+ * output. skb: the segment answered, for --pcap; 0 for socket resets. */
+static __always_inline int skbtrail_rst_submit(void *ctx, struct skbtrail_rst_event *ev, int from_kprobe,
+                                               struct sk_buff *skb) {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   ev->pid = pid_tgid >> 32;
   if (!skbtrail_context_matches(ev->pid, ev->netns)) return 0;
@@ -152,7 +166,22 @@ static __always_inline int skbtrail_rst_submit(void *ctx, struct skbtrail_rst_ev
    * all there is without stack maps, and frame-pointer stacks skip it. */
   if (from_kprobe) ev->caller_ip = skbtrail_kprobe_caller((struct pt_regs *)ctx);
   bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
-  rst_events.perf_submit(ctx, ev, sizeof(*ev));
+  ev->seq = skbtrail_next_seq();
+  int rc = 0;
+#ifdef SKBTRAIL_SNAPLEN
+  int zero = 0;
+  struct skbtrail_rst_capture *scratch = skb ? rst_scratch.lookup(&zero) : 0;
+  if (scratch) {
+    scratch->ev = *ev;
+    skbtrail_capture_packet(skb, &scratch->cap, scratch->data);
+    rc = rst_events.perf_submit(ctx, scratch, sizeof(*scratch));
+  } else {
+    rc = rst_events.perf_submit(ctx, ev, sizeof(*ev));
+  }
+#else
+  rc = rst_events.perf_submit(ctx, ev, sizeof(*ev));
+#endif
+  skbtrail_count_output(ev->source, rc); /* output slot = the RST source */
   return 0;
 }
 
@@ -187,7 +216,7 @@ static __always_inline int skbtrail_rst_for_segment(void *ctx, __u8 source, stru
     ct_invalid.delete(&key);
   }
 #endif
-  return skbtrail_rst_submit(ctx, &ev, SKBTRAIL_RST_FROM_KPROBE(source));
+  return skbtrail_rst_submit(ctx, &ev, SKBTRAIL_RST_FROM_KPROBE(source), skb);
 }
 
 /* A RST decided by a socket (abort) or received on it. */
@@ -212,7 +241,7 @@ static __always_inline int skbtrail_rst_for_sock(void *ctx, __u8 source, struct 
   }
   if (!skbtrail_ifname_matches(ev.ifname)) return 0;
   ev.netns = skbtrail_sock_netns(sk);
-  return skbtrail_rst_submit(ctx, &ev, SKBTRAIL_RST_FROM_KPROBE(source));
+  return skbtrail_rst_submit(ctx, &ev, SKBTRAIL_RST_FROM_KPROBE(source), 0);
 }
 
 int skbtrail_tcp_v4_send_reset(struct pt_regs *ctx) {

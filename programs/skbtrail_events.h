@@ -44,9 +44,14 @@ struct skbtrail_packet {
 };
 SKBTRAIL_ASSERT_SIZE(struct skbtrail_packet, 56);
 
+/* Every event starts with these two fields: the session reads seq without
+ * knowing the event's type. */
+#define SKBTRAIL_EVENT_SEQ_OFFSET 8
+
 /* One skb:kfree_skb hit that passed the in-kernel filter. */
 struct skbtrail_drop_event {
   __u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+  __u64 seq;   /* this CPU's count of events tried, this one included (skbtrail_output.bpf.h) */
   __u64 skbaddr;
   __u64 location; /* kernel text address of the kfree_skb caller */
   __u32 pid;      /* tgid of the task the drop ran in (may be softirq's victim) */
@@ -63,7 +68,7 @@ struct skbtrail_drop_event {
   __u8 pad0;
   struct skbtrail_packet pkt;
 };
-SKBTRAIL_ASSERT_SIZE(struct skbtrail_drop_event, 144);
+SKBTRAIL_ASSERT_SIZE(struct skbtrail_drop_event, 152);
 
 /* --pcap: the packet's first bytes, from its network header, sent right
  * after an event (drop, rst, trace) as data[cap_len]. From the network
@@ -86,6 +91,7 @@ SKBTRAIL_ASSERT_SIZE(struct skbtrail_capture, 8);
 /* One hop of a packet through the stack (skbtrail trace). */
 struct skbtrail_trace_event {
   __u64 ts_ns;
+  __u64 seq;
   __u64 skbaddr;
   __u64 location; /* drops: the kfree_skb caller */
   __u32 pid;
@@ -94,6 +100,8 @@ struct skbtrail_trace_event {
   __s32 stack_id;
   __s32 verdict; /* NF: nf_hook_slow's return (1 accept, <0 drop); IPT, NFT: NF_* */
   __u32 reason;  /* drops: enum skb_drop_reason, 0 without */
+  __u32 skb_lost; /* --keep: events of this skb lost since its last event delivered */
+  __u32 pad0;
   __u16 probe_id; /* index into the runner's hop list */
   __u8 kind;      /* SKBTRAIL_TRACE_* */
   __u8 pkt_type;  /* PACKET_HOST, PACKET_BROADCAST, ... */
@@ -107,7 +115,7 @@ struct skbtrail_trace_event {
   char chain[32]; /* NFT: the base chain ("input"); IPT names it by the hook */
   struct skbtrail_packet pkt;
 };
-SKBTRAIL_ASSERT_SIZE(struct skbtrail_trace_event, 216);
+SKBTRAIL_ASSERT_SIZE(struct skbtrail_trace_event, 232);
 
 /* Where a RST event came from (skbtrail rst): the value the BPF side sets
  * and the name the runner prints, from this one list. */
@@ -152,6 +160,7 @@ SKBTRAIL_ASSERT_SIZE(struct skbtrail_ct_invalid, 144);
  * BPF side swaps the segment's tuple. */
 struct skbtrail_rst_event {
   __u64 ts_ns;
+  __u64 seq;
   __u64 skbaddr; /* the segment answered, 0 for socket resets */
   __u64 skaddr;  /* 0: no socket (e.g. nothing listens) */
   __u64 caller_ip; /* kprobe sources: the return address at entry (the caller) */
@@ -170,6 +179,25 @@ struct skbtrail_rst_event {
   struct skbtrail_packet pkt;
   struct skbtrail_ct_invalid ct;
 };
-SKBTRAIL_ASSERT_SIZE(struct skbtrail_rst_event, 288);
+SKBTRAIL_ASSERT_SIZE(struct skbtrail_rst_event, 296);
+
+/* trace --keep: the table of followed skbs and what its per-CPU counters
+ * count (index into tracked_skbs_counts). evicted = inserted - deleted -
+ * entries at exit (LRU maps); refused: a full plain hash (before 4.10). */
+#define SKBTRAIL_KEEP_ENTRIES 10240
+#define SKBTRAIL_KEEP_INSERTED 0
+#define SKBTRAIL_KEEP_DELETED 1
+#define SKBTRAIL_KEEP_REFUSED 2
+#define SKBTRAIL_KEEP_COUNTS 3
+
+/* Exact loss accounting: per CPU and output slot (a probe, or a group of
+ * handlers), the events a program tried to send and those
+ * perf_event_output refused (ring full). A per-CPU array: the runner
+ * reads one of these per possible CPU for each slot. */
+struct skbtrail_output_count {
+  __u64 tried;
+  __u64 failed;
+};
+SKBTRAIL_ASSERT_SIZE(struct skbtrail_output_count, 16);
 
 #endif /* SKBTRAIL_EVENTS_H */

@@ -54,6 +54,7 @@ struct bpf_wq { __u64 __opaque[2]; } __attribute__((aligned(8)));
 #define SKBTRAIL_HEADER_UNSET 0xffff
 
 #include "skbtrail_abi.bpf.h"
+#include "skbtrail_output.bpf.h"
 
 /* Our own wire layouts, so parsing never depends on how a kernel's headers
  * spell bitfields. */

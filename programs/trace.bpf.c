@@ -13,6 +13,9 @@
  *                            layouts of nf_hook_slow and ipt_do_table: see
  *                            skbtrail_abi.bpf.h)
  *   SKBTRAIL_HOP_KFREE_SKB   hop id of skb:kfree_skb, when it is traced
+ *   SKBTRAIL_OUTPUT_SLOTS    the hop count: loss is counted per hop
+ *   SKBTRAIL_SNAPLEN         --pcap: hop events carry the packet's first
+ *                            bytes (see skbtrail_capture)
  *   SKBTRAIL_WANT_NF, SKBTRAIL_WANT_IPT, SKBTRAIL_WANT_NFT  nf_hook_slow /
  *                            ipt_do_table / nft_do_chain are traced
  */
@@ -32,7 +35,29 @@ BPF_PERF_OUTPUT(trace_events);
 BPF_STACK_TRACE(trace_stacks, SKBTRAIL_STACK_ENTRIES);
 #endif
 #ifdef SKBTRAIL_KEEP
-BPF_HASH(tracked_skbs, __u64, __u8, 10240);
+/* A followed skb: how many of its events were lost since the last one
+ * delivered, carried on the next (skb_lost: "path incomplete"). */
+struct skbtrail_tracked {
+  __u32 lost;
+};
+/* Bounded: an skb freed where no hop sees it (or whose address comes back)
+ * would stay forever. With LRU maps (4.10+, RHEL 7) the oldest is
+ * forgotten; before, a full table follows no new skb. Either way it is
+ * counted (SKBTRAIL_KEEP_*), and the runner says so at exit. */
+#ifdef SKBTRAIL_HAVE_LRU_HASH
+BPF_TABLE("lru_hash", __u64, struct skbtrail_tracked, tracked_skbs, SKBTRAIL_KEEP_ENTRIES);
+#else
+BPF_HASH(tracked_skbs, __u64, struct skbtrail_tracked, SKBTRAIL_KEEP_ENTRIES);
+#endif
+#ifdef SKBTRAIL_HAVE_PERCPU_ARRAY
+BPF_PERCPU_ARRAY(tracked_skbs_counts, __u64, SKBTRAIL_KEEP_COUNTS);
+#endif
+static __always_inline void skbtrail_keep_count(__u32 what) {
+#ifdef SKBTRAIL_HAVE_PERCPU_ARRAY
+  __u64 *count = tracked_skbs_counts.lookup(&what);
+  if (count) *count += 1;
+#endif
+}
 #endif
 /* Entry halves of netfilter entry/return pairs, per thread. One map per
  * function: ipt_do_table and nft_do_chain run inside nf_hook_slow on the
@@ -68,13 +93,11 @@ static __always_inline int skbtrail_trace_fill(struct sk_buff *skb, struct skbtr
     if (!skbtrail_ifname_matches(ev->ifname)) return 0;
     if (!skbtrail_context_matches(ev->pid, ev->netns)) return 0;
 #ifdef SKBTRAIL_KEEP
-    __u8 one = 1;
-    if (kind != SKBTRAIL_TRACE_DROP && kind != SKBTRAIL_TRACE_FREE) tracked_skbs.update(&key, &one);
+    struct skbtrail_tracked start = {};
+    if (kind != SKBTRAIL_TRACE_DROP && kind != SKBTRAIL_TRACE_FREE)
+      skbtrail_keep_count(tracked_skbs.update(&key, &start) == 0 ? SKBTRAIL_KEEP_INSERTED : SKBTRAIL_KEEP_REFUSED);
 #endif
   }
-#ifdef SKBTRAIL_KEEP
-  if (tracked && (kind == SKBTRAIL_TRACE_DROP || kind == SKBTRAIL_TRACE_FREE)) tracked_skbs.delete(&key);
-#endif
 
   ev->ts_ns = bpf_ktime_get_ns();
   ev->skbaddr = key;
@@ -99,12 +122,62 @@ static __always_inline void skbtrail_trace_stack(void *ctx, struct skbtrail_trac
 #endif
 }
 
+#ifdef SKBTRAIL_SNAPLEN
+/* --pcap: the event and the packet's bytes at this hop, built in place. */
+struct skbtrail_trace_capture {
+  struct skbtrail_trace_event ev;
+  struct skbtrail_capture cap;
+  __u8 data[SKBTRAIL_SNAPLEN];
+};
+BPF_PERCPU_ARRAY(trace_scratch, struct skbtrail_trace_capture, 1);
+#endif
+
+/* Sends one event: numbered and counted per hop (skbtrail_output.bpf.h);
+ * with --keep, the skb's own losses ride on its next delivered event, and
+ * its free or drop ends the tracking. skb: the packet, for --pcap's bytes;
+ * 0 at a netfilter return, where it may be freed already. */
+static __always_inline void skbtrail_trace_submit(void *ctx, struct skbtrail_trace_event *ev, struct sk_buff *skb) {
+#ifdef SKBTRAIL_KEEP
+  __u64 key = ev->skbaddr;
+  struct skbtrail_tracked *tracked = tracked_skbs.lookup(&key);
+  if (tracked) ev->skb_lost = tracked->lost;
+#endif
+  ev->seq = skbtrail_next_seq();
+  int rc = 0;
+#ifdef SKBTRAIL_SNAPLEN
+  int zero = 0;
+  struct skbtrail_trace_capture *scratch = skb ? trace_scratch.lookup(&zero) : 0;
+  if (scratch) {
+    scratch->ev = *ev;
+    skbtrail_capture_packet(skb, &scratch->cap, scratch->data);
+    rc = trace_events.perf_submit(ctx, scratch, sizeof(*scratch));
+  } else {
+    rc = trace_events.perf_submit(ctx, ev, sizeof(*ev));
+  }
+#else
+  rc = trace_events.perf_submit(ctx, ev, sizeof(*ev));
+#endif
+  skbtrail_count_output(ev->probe_id, rc);
+#ifdef SKBTRAIL_KEEP
+  /* Looked up again, not kept across the helper calls: the 4.9 verifier
+   * loses a null-checked map value held that long ("R7 invalid mem
+   * access 'inv'"). */
+  struct skbtrail_tracked *after = tracked_skbs.lookup(&key);
+  if (!after) return;
+  if (ev->kind == SKBTRAIL_TRACE_DROP || ev->kind == SKBTRAIL_TRACE_FREE) {
+    if (tracked_skbs.delete(&key) == 0) skbtrail_keep_count(SKBTRAIL_KEEP_DELETED);
+  } else {
+    after->lost = rc < 0 ? after->lost + 1 : 0;
+  }
+#endif
+}
+
 static __always_inline int skbtrail_trace_skb(void *ctx, struct sk_buff *skb, __u16 probe_id, __u8 kind) {
   struct skbtrail_trace_event ev = {};
   if (!skbtrail_trace_fill(skb, &ev, kind)) return 0;
   ev.probe_id = probe_id;
   skbtrail_trace_stack(ctx, &ev);
-  trace_events.perf_submit(ctx, &ev, sizeof(ev));
+  skbtrail_trace_submit(ctx, &ev, skb);
   return 0;
 }
 
@@ -140,9 +213,9 @@ static __always_inline int skbtrail_pending_submit(struct pt_regs *ctx, struct s
   pending->ts_ns = bpf_ktime_get_ns();
 #ifdef SKBTRAIL_MAP_VALUES_TO_STACK
   struct skbtrail_trace_event ev = *pending;
-  trace_events.perf_submit(ctx, &ev, sizeof(ev));
+  skbtrail_trace_submit(ctx, &ev, 0);
 #else
-  trace_events.perf_submit(ctx, pending, sizeof(*pending));
+  skbtrail_trace_submit(ctx, pending, 0);
 #endif
   return 0;
 }
@@ -212,7 +285,7 @@ int skbtrail_tp_kfree_skb(struct skbtrail_tp_skb_kfree_skb *args) {
   ev.reason = args->reason;
 #endif
   skbtrail_trace_stack(args, &ev);
-  trace_events.perf_submit(args, &ev, sizeof(ev));
+  skbtrail_trace_submit(args, &ev, (struct sk_buff *)args->skbaddr);
   return 0;
 }
 #endif
@@ -225,7 +298,7 @@ static __always_inline int skbtrail_trace_kprobe_free(struct pt_regs *ctx, __u16
   ev.probe_id = probe_id;
   ev.location = skbtrail_kprobe_caller(ctx);
   skbtrail_trace_stack(ctx, &ev);
-  trace_events.perf_submit(ctx, &ev, sizeof(ev));
+  skbtrail_trace_submit(ctx, &ev, (struct sk_buff *)PT_REGS_PARM1(ctx));
   return 0;
 }
 

@@ -22,22 +22,29 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${SKBTRAIL_BUILD_DIR:-$here/build}
 
+# Each stage says how long it took: CI has 90 minutes and should stay under 70.
+stage_start=$SECONDS
+stage_done() { echo "=== $1: $((SECONDS - stage_start)) s (total $((SECONDS / 60)) min) ==="; stage_start=$SECONDS; }
 bash "$here/tools/setup.sh" --vm
 cmake -S "$here" -B "$build" -DSKBTRAIL_TESTS=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
+stage_done "setup and build"
 ctest --test-dir "$build" --output-on-failure
+stage_done "ctest"
 
 scenarios=$build/tests/skbtrail-scenarios
 failed=()
 # Every parser a user or a file can feed, under libFuzzer with ASan/UBSan
 # (clang, a build tree of its own), 15 s per target from the kept corpora.
 SKBTRAIL_FUZZ_BUILD_DIR=$build-fuzz bash "$here/tests/fuzz/run.sh" 15 || failed+=("fuzzing")
+stage_done "fuzzing"
 # What users install: the Debian package (installed, run and removed here)
 # and the one file (tools/release.sh), run in an empty chroot.
 bash "$here/tests/package/deb.sh" "$build" || failed+=("the .deb")
 onefile=$build/skbtrail-onefile
 "$here/tools/release.sh" --build-dir "$build" -o "$onefile"
 SKBTRAIL_ONEFILE=$onefile "$scenarios" --where host --tags onefile "$here/tests/scenarios" || failed+=("the one file")
+stage_done "the .deb and the one file"
 
 if [ "${SKBTRAIL_SKIP_VM:-0}" = 1 ]; then
   echo "VM scenarios skipped (SKBTRAIL_SKIP_VM=1)"
@@ -94,6 +101,7 @@ else
   done
   if [ ${#bare[@]} -gt 0 ]; then
     bash "$here/tests/onefile/bare_vm.sh" "$onefile" "${bare[@]}" || failed+=("the one file on bare kernels")
+    stage_done "the one file on bare kernels"
   else
     echo "=== the one file on bare kernels: SKIPPED (no RHEL 7 or 4.19 kernel here) ==="
   fi

@@ -50,7 +50,7 @@ PerfEventStream::PerfEventStream(boost::asio::io_context& io, int table_fd, int 
     ring->reader = static_cast<perf_reader*>(bpf_open_perf_buffer_opts(
         [](void* cookie, void* data, int size) {
           auto* r = static_cast<Ring*>(cookie);
-          r->owner->on_sample_(std::span<const uint8_t>(static_cast<const uint8_t*>(data), size));
+          r->owner->on_sample_(r->cpu, std::span<const uint8_t>(static_cast<const uint8_t*>(data), size));
         },
         [](void* cookie, uint64_t lost) {
           auto* r = static_cast<Ring*>(cookie);

@@ -15,7 +15,7 @@ namespace skbtrail {
 
 class PerfEventStream {
  public:
-  using SampleHandler = std::function<void(std::span<const uint8_t>)>;
+  using SampleHandler = std::function<void(int cpu, std::span<const uint8_t>)>;
   using LostHandler = std::function<void(int cpu, uint64_t count)>;
 
   // Throws std::runtime_error when a ring cannot be opened.

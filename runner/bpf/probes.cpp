@@ -88,9 +88,10 @@ std::string describe_missing(const MissingProbes& missing) {
 }
 
 std::vector<AttachOutcome> attach_probes(LoadedProgram& program, const std::vector<ProbeSpec>& specs,
-                                         const KernelFacts& facts) {
+                                         const KernelFacts& facts, const std::function<void()>& before_each) {
   std::vector<AttachOutcome> outcomes;
   for (const auto& spec : specs) {
+    if (before_each) before_each();
     AttachOutcome outcome{spec.name, std::nullopt, {}};
     for (const auto& choice : spec.choices) {
       if (auto reason = unavailable_reason(choice, facts)) {

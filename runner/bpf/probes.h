@@ -2,6 +2,7 @@
 // kernels that lack a mechanism (no kprobes) or a symbol (renamed function).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,8 +56,9 @@ ProbeChoice choose_probe(const ProbeSpec& spec, const KernelFacts& facts);
 
 // Attaches each spec's first usable choice. A required spec that attaches
 // nothing throws EnvironmentError after the others are released (the
-// program's destructor detaches whatever did attach).
+// program's destructor detaches whatever did attach). `before_each` runs
+// before each spec and may throw to stop there (a signal arrived).
 std::vector<AttachOutcome> attach_probes(LoadedProgram& program, const std::vector<ProbeSpec>& specs,
-                                         const KernelFacts& facts);
+                                         const KernelFacts& facts, const std::function<void()>& before_each = {});
 
 }  // namespace skbtrail

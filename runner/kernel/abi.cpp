@@ -22,6 +22,7 @@ bool has_stack_maps(const Kernel& k) { return k.is_rhel7() || at_least(k.version
 bool has_bpf_tracepoints(const Kernel& k) { return k.is_rhel7() || at_least(k.version, 4, 7); }
 bool has_raw_tracepoints(const Kernel& k) { return !k.is_rhel7() && at_least(k.version, 4, 17); }
 bool has_bpf_kprobes(const Kernel& k) { return k.is_rhel7() || at_least(k.version, 4, 1); }
+bool has_percpu_arrays(const Kernel& k) { return k.is_rhel7() || at_least(k.version, 4, 6); }
 bool has_lru_hash(const Kernel& k) { return k.is_rhel7() || at_least(k.version, 4, 10); }
 bool has_probe_read_str(const Kernel& k) { return k.is_rhel7() || at_least(k.version, 4, 11); }
 bool has_probe_read_kernel(const Kernel& k) { return !k.is_rhel7() && at_least(k.version, 5, 5); }

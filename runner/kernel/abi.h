@@ -36,6 +36,8 @@ bool has_bpf_tracepoints(const Kernel& kernel);
 bool has_raw_tracepoints(const Kernel& kernel);
 // kprobe programs: 4.1 in mainline (2541517c32be).
 bool has_bpf_kprobes(const Kernel& kernel);
+// BPF_MAP_TYPE_PERCPU_ARRAY: 4.6 (a10423b87a7e).
+bool has_percpu_arrays(const Kernel& kernel);
 // BPF_MAP_TYPE_LRU_HASH: 4.10 (29ba732acbee).
 bool has_lru_hash(const Kernel& kernel);
 // bpf_probe_read_str(): 4.11 (a5e8c07059d0).

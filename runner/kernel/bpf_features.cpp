@@ -19,6 +19,7 @@ std::vector<std::pair<std::string, bool>> BpfFeatures::rows() const {
           {"perf event arrays", perf_event_arrays},
           {"stack trace maps", stack_trace_maps},
           {"LRU hash maps", lru_hash_maps},
+          {"per-CPU array maps", percpu_array_maps},
           {"bpf_probe_read_kernel", probe_read_kernel},
           {"bpf_probe_read_str", probe_read_str},
           {"bpf_get_stackid", get_stackid}};
@@ -36,6 +37,7 @@ BpfFeatures probe_bpf_features() {
   f.perf_event_arrays = yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_PERF_EVENT_ARRAY, nullptr));
   f.stack_trace_maps = yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_STACK_TRACE, nullptr));
   f.lru_hash_maps = yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_LRU_HASH, nullptr));
+  f.percpu_array_maps = yes(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_PERCPU_ARRAY, nullptr));
   if (f.kprobe_programs) {
     f.probe_read_kernel = yes(libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_probe_read_kernel, nullptr));
     f.probe_read_str = yes(libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_probe_read_str, nullptr));

@@ -21,6 +21,7 @@ struct BpfFeatures {
   // Map types.
   bool stack_trace_maps = false;
   bool lru_hash_maps = false;
+  bool percpu_array_maps = false;
   bool perf_event_arrays = false;
   // Helpers, as kprobe programs see them.
   bool probe_read_kernel = false;

@@ -98,6 +98,9 @@ bool KernelFacts::has_raw_tracepoints() const {
 bool KernelFacts::has_lru_hash() const {
   return features_probed() ? kernel_.features.lru_hash_maps : abi::has_lru_hash(abi());
 }
+bool KernelFacts::has_percpu_arrays() const {
+  return features_probed() ? kernel_.features.percpu_array_maps : abi::has_percpu_arrays(abi());
+}
 bool KernelFacts::has_probe_read_kernel() const {
   return features_probed() ? kernel_.features.probe_read_kernel : abi::has_probe_read_kernel(abi());
 }
@@ -141,6 +144,7 @@ std::vector<std::string> KernelFacts::abi_cflags() const {
   if (has_probe_read_kernel()) flags.push_back("-DSKBTRAIL_HAVE_PROBE_READ_KERNEL=1");
   if (has_probe_read_str()) flags.push_back("-DSKBTRAIL_HAVE_PROBE_READ_STR=1");
   if (has_lru_hash()) flags.push_back("-DSKBTRAIL_HAVE_LRU_HASH=1");
+  if (has_percpu_arrays()) flags.push_back("-DSKBTRAIL_HAVE_PERCPU_ARRAY=1");
   // Not probed: a verifier rule, not a helper or map type.
   if (!abi::helpers_take_map_values(abi())) flags.push_back("-DSKBTRAIL_MAP_VALUES_TO_STACK=1");
   if (!headers_.btf)

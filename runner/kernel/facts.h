@@ -68,6 +68,7 @@ class KernelFacts {
   bool has_bpf_tracepoints() const;
   bool has_raw_tracepoints() const;
   bool has_lru_hash() const;
+  bool has_percpu_arrays() const;  // loss accounting (programs/skbtrail_output.bpf.h)
   bool has_probe_read_kernel() const;
   bool has_probe_read_str() const;
   // Where the answers came from, for doctor and check: "probed" or "by version".

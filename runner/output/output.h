@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,13 @@ class Output {
   // Writes what is buffered to stdout. false once the reader is gone (then
   // nothing more is written: the run should end).
   bool flush();
+  // After a signal: writes what stdout takes without waiting (a pipe whose
+  // reader stopped reading must not hold the exit); the rest is dropped,
+  // said on stderr, and the output counts as failed.
+  bool flush_if_writable();
+  // From here a flush blocked on stdout stops waiting once `predicate`
+  // says so (a signal arrived) and goes on as flush_if_writable().
+  void give_up_waiting_when(std::function<bool()> predicate) { give_up_ = std::move(predicate); }
   bool failed() const { return failed_; }
   // What is buffered, handed over and cleared (tests, replays to a string).
   std::string take();
@@ -47,9 +55,10 @@ class Output {
   MonotonicToWall clock_;
   std::string buffer_;
   bool failed_ = false;
+  std::function<bool()> give_up_;
 };
 
-// Perf samples the kernel could not deliver (the ring was full).
+// Events the kernel could not deliver (the ring was full), where it happened.
 struct LostRecord {
   int cpu = 0;
   uint64_t count = 0;

@@ -98,7 +98,8 @@ uint32_t PcapngWriter::interface(std::string_view ifname, uint32_t ifindex, uint
   option(body, kIfName, ifname.empty() ? "-" : ifname);
   option(body, kIfDescription,
          ifname.empty() ? fmt::format("no device yet, netns {}", netns)
-                        : fmt::format("{} (ifindex {}) in netns {}", ifname, ifindex, netns));
+         : ifindex      ? fmt::format("{} (ifindex {}) in netns {}", ifname, ifindex, netns)
+                        : fmt::format("{} in netns {}", ifname, netns));
   option(body, kIfTsresol, std::string_view("\x09", 1));  // 10^-9 s
   end_of_options(body);
   append_block(kInterfaceDescription, body);

@@ -21,7 +21,7 @@ namespace skbtrail {
 struct PcapPacket {
   int64_t wall_ns = 0;         // CLOCK_REALTIME of the event
   std::string_view ifname;     // "" when the skb had no device yet
-  uint32_t ifindex = 0;
+  uint32_t ifindex = 0;        // 0 when the event does not carry it
   uint32_t netns = 0;          // inode, 0 when unknown
   std::span<const uint8_t> bytes;  // from the network header
   uint32_t wire_len = 0;       // the packet's length (>= bytes.size())

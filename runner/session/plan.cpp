@@ -17,6 +17,10 @@ Plan start_plan(const KernelFacts& facts, std::string command, std::string progr
   return plan;
 }
 
+void count_output_slots(Plan& plan, const KernelFacts& facts, std::vector<std::string> slots) {
+  if (facts.has_percpu_arrays()) plan.output_slots = std::move(slots);
+}
+
 std::string no_stack_maps_reason(const KernelFacts& facts) {
   return facts.features_probed()
              ? "this kernel has no BPF stack maps (probed: BPF_MAP_TYPE_STACK_TRACE or bpf_get_stackid refused)"

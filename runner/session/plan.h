@@ -24,6 +24,10 @@ struct Plan {
   std::vector<ProbeSpec> probes;    // in attach order, each with its fallbacks
   std::vector<std::string> perf_tables;  // BPF_PERF_OUTPUT tables events arrive on
   std::string stack_table;               // BPF_STACK_TRACE table; "" when none
+  // Exact loss accounting (programs/skbtrail_output.bpf.h): what sends on
+  // each output slot ("skb:kfree_skb", a hop's name); empty when the
+  // program does not count (exec's programs, kernels without per-CPU arrays).
+  std::vector<std::string> output_slots;
   // What this kernel cannot do for the command, and why: said once at
   // start, listed by doctor ("tcp_drop" -> "inlined on 4.19").
   MissingProbes limits;
@@ -46,6 +50,10 @@ struct Plan {
 // program's text and the ABI flags every program gets (facts.abi_cflags()).
 // Commands add their probes and flags.
 Plan start_plan(const KernelFacts& facts, std::string command, std::string program);
+
+// Names the program's output slots for loss accounting, where the kernel
+// can count (per-CPU arrays); the program must have at least that many.
+void count_output_slots(Plan& plan, const KernelFacts& facts, std::vector<std::string> slots);
 
 // Why a plan cannot have kernel stacks here, for Plan::limits.
 std::string no_stack_maps_reason(const KernelFacts& facts);

@@ -14,6 +14,7 @@
 #include "runner/session/bundle.h"
 #include "runner/session/compile_cache.h"
 #include "runner/session/environment.h"
+#include "runner/session/interrupt.h"
 
 namespace skbtrail {
 
@@ -33,6 +34,7 @@ BpfObject obtain_program(const Plan& plan, const KernelFacts& facts, const RunOp
       return std::move(*cached);
     }
   }
+  if (run.verbose) std::fprintf(stderr, "skbtrail %s: compiling %s\n", plan.command.c_str(), plan.label.c_str());
   const auto start = std::chrono::steady_clock::now();
   BpfObject object = compile_plan(plan, facts.headers());
   origin = fmt::format("compiled in {:.1f} s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -90,6 +92,7 @@ int run_bundle(const ToolRun& tool, const Fitting& fit, const KernelFacts& runni
 
 int run_tool(const ToolRun& tool) {
   const RunOptions& run = *tool.run;
+  interrupt::install(tool.command.c_str());
   if (!run.bundle.empty()) {
     // No headers: the running kernel as far as attaching goes.
     KernelInfo kernel = usable_kernel(tool.command);

@@ -1,8 +1,11 @@
 #include "runner/session/session.h"
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -11,11 +14,14 @@
 #include "runner/bpf/perf_stream.h"
 #include "runner/bpf/llvm_plugin.h"
 #include "runner/bpf/loader.h"
+#include "runner/bpf/map_reads.h"
 #include "runner/bpf/recording.h"
 #include "runner/bpf/stale_kprobes.h"
 #include "runner/bpf/stats.h"
 #include "runner/common/errors.h"
 #include "runner/session/environment.h"
+#include "runner/session/interrupt.h"
+#include "runner/session/loss_ledger.h"
 
 namespace skbtrail {
 
@@ -82,6 +88,30 @@ std::string attached_text(const std::vector<AttachOutcome>& outcomes) {
   return fmt::format("{} probes: {}", names.size(), fmt::join(names, ", "));
 }
 
+// The per-CPU output counters of `slots` slots: counts[slot][cpu]. Empty
+// when they cannot be read (then the run says nothing it cannot prove).
+LossLedger::Counts read_output_counts(int fd, size_t slots) {
+  LossLedger::Counts counts;
+  const auto values = read_percpu_values(fd, static_cast<uint32_t>(slots), sizeof(skbtrail_output_count));
+  if (!values) return counts;
+  for (const auto& per_cpu : *values) {
+    counts.emplace_back(per_cpu.size() / sizeof(skbtrail_output_count));
+    std::memcpy(counts.back().data(), per_cpu.data(), counts.back().size() * sizeof(skbtrail_output_count));
+  }
+  return counts;
+}
+
+// The ledger of a plan whose program counts its output, else none.
+std::optional<LossLedger> ledger_for(const Plan& plan, const LoadedProgram& program, int& counts_fd) {
+  if (plan.output_slots.empty()) return std::nullopt;
+  try {
+    counts_fd = program.table_fd("skbtrail_output_counts");
+  } catch (const std::exception&) {
+    return std::nullopt;  // compiled without per-CPU arrays (a bundle from elsewhere)
+  }
+  return LossLedger();
+}
+
 }  // namespace
 
 void remove_stale_kprobes(const KernelFacts& facts, const char* command) {
@@ -100,9 +130,21 @@ int run_session(const Plan& plan, const KernelFacts& facts, const BpfObject& obj
   remove_stale_kprobes(facts, command);
   std::map<uint32_t, uint32_t> constants;
   for (const auto& late : plan.constants) constants[late.placeholder] = late.value;
+  // Before the program, so it outlives it: its signal set catches signals
+  // until the last probe is detached; chained, a signal is seen at once.
+  EventLoop loop;
+  interrupt::chain();
   LoadedProgram program(object, constants);
   const auto attach_start = std::chrono::steady_clock::now();
-  const auto outcomes = attach_probes(program, plan.probes, facts);
+  if (run.verbose) std::fprintf(stderr, "skbtrail %s: attaching %zu probes\n", command, plan.probes.size());
+  // $SKBTRAIL_ATTACH_PAUSE_MS, for the scenarios that signal a run halfway
+  // through its attach (tests/scenarios/cleanup.scn): a pause before each probe.
+  const char* pause = std::getenv("SKBTRAIL_ATTACH_PAUSE_MS");
+  const auto pause_ms = std::chrono::milliseconds(pause ? std::atoi(pause) : 0);
+  const auto outcomes = attach_probes(program, plan.probes, facts, [pause_ms] {
+    interrupt::throw_if_pending("while attaching probes");
+    if (pause_ms.count() > 0) std::this_thread::sleep_for(pause_ms);
+  });
   if (run.verbose) std::fprintf(stderr, "skbtrail %s: attached in %.1f s\n", command, seconds_since(attach_start));
 
   bool any_attached = false;
@@ -114,27 +156,47 @@ int run_session(const Plan& plan, const KernelFacts& facts, const BpfObject& obj
   if (!any_attached)
     throw EnvironmentError(fmt::format("{}: nothing could be attached: {}", command, describe_missing(missing)));
 
-  EventLoop loop;
   const auto symbols = open_annotator_or_explain(run.symbolize, command);
   const AddressNamer names([&facts]() -> const Kallsyms& { return facts.kallsyms(); }, symbols.get());
   const std::unique_ptr<Reporter> reporter = make_reporter({facts, names});
   StackMap stacks(plan.stack_table.empty() ? -1 : program.table_fd(plan.stack_table));
   Output out(run.json);
+  out.give_up_waiting_when([] { return interrupt::pending() != 0; });
   EventCounter counter(*reporter, out, stacks, run.count);
   counter.record_to(settings.record, plan.command);
   reporter->begin(out);
 
   auto flush = [&] {
+    // A signal that came while a batch was formatted: end before writing,
+    // so a reader that stopped reading (a full pipe) cannot hold the run.
+    if (const int signo = interrupt::pending()) {
+      loop.stop(signo == SIGINT ? StopReason::Interrupted : StopReason::Signalled);
+      out.flush_if_writable();
+      return;
+    }
     if (!out.flush()) loop.stop(StopReason::OutputClosed);
   };
+  int counts_fd = -1;
+  std::optional<LossLedger> ledger = ledger_for(plan, program, counts_fd);
   std::vector<std::unique_ptr<PerfEventStream>> streams;
   for (size_t table = 0; table < plan.perf_tables.size(); ++table) {
     streams.push_back(std::make_unique<PerfEventStream>(
         loop.context(), program.table_fd(plan.perf_tables[table]), run.perf_pages,
-        [&, table](std::span<const uint8_t> sample) {
+        [&, table](int cpu, std::span<const uint8_t> sample) {
+          if (ledger && sample.size() >= SKBTRAIL_EVENT_SEQ_OFFSET + sizeof(uint64_t)) {
+            uint64_t seq = 0;
+            std::memcpy(&seq, sample.data() + SKBTRAIL_EVENT_SEQ_OFFSET, sizeof(seq));
+            if (ledger->after_close(cpu, seq)) return;  // sent after the run ended
+            if (const uint64_t gap = ledger->seen(cpu, seq)) reporter->lost(table, cpu, gap, out);
+          }
           if (!counter.deliver(table, sample)) loop.stop(StopReason::CountReached);
         },
-        [&, table](int cpu, uint64_t count) { reporter->lost(table, cpu, count, out); }));
+        [&, table](int cpu, uint64_t count) {
+          // With the ledger, loss is told where the numbers jump; perf's
+          // count is its witness.
+          if (ledger) ledger->perf_lost(cpu, count);
+          else reporter->lost(table, cpu, count, out);
+        }));
     streams.back()->on_batch_end(flush);
   }
   if (run.duration) loop.stop_after(*run.duration);
@@ -146,16 +208,36 @@ int run_session(const Plan& plan, const KernelFacts& facts, const BpfObject& obj
                attached_text(outcomes).c_str(), facts.headers().mode.c_str(),
                settings.banner_note ? settings.banner_note(facts).c_str() : "",
                settings.filter.empty() ? "" : fmt::format("; filter: {}", settings.filter).c_str());
-  SessionControl control{loop, out, facts, flush, [&](uint64_t n) {
+  SessionControl control{loop, out, facts, flush,
+                         [&](uint64_t n) {
                            if (!counter.add(n)) loop.stop(StopReason::CountReached);
+                         },
+                         [&program](std::string_view name) {
+                           try {
+                             return program.table_fd(name);
+                           } catch (const std::exception&) {
+                             return -1;
+                           }
                          }};
   reporter->started(control);
   flush();
 
   loop.run();
-  if (loop.stop_reason() != StopReason::CountReached && !out.failed())
+  // Exact only when everything sent was read: not after -c N (events left
+  // unread are not lost) or a closed output.
+  const bool read_all = loop.stop_reason() != StopReason::CountReached && !out.failed();
+  if (read_all) {
     for (auto& stream : streams) stream->drain();
+    if (ledger) {
+      // Probes still fire: what was tried by the time the counters are read
+      // is in the rings now or lost; a second drain reads it.
+      ledger->close(read_output_counts(counts_fd, plan.output_slots.size()));
+      for (auto& stream : streams) stream->drain();
+      for (const auto& [cpu, count] : ledger->tail_losses()) reporter->lost(0, cpu, count, out);
+    }
+  }
   if (!out.failed()) reporter->end(out);
+  if (ledger && read_all && !out.failed()) out.write(ledger->summary(plan.output_slots));
   flush();
   report_bpf_stats(bpf_stats, plan.command, out);
   if (run.verbose) std::fprintf(stderr, "skbtrail %s: stopped: %s\n", command, loop.stop_reason_text().c_str());

@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "runner/bpf/object.h"
 #include "runner/bpf/stack_map.h"
@@ -30,6 +31,7 @@ struct SessionControl {
   const KernelFacts& facts;
   std::function<void()> flush;              // write the output now
   std::function<void(uint64_t)> add_events;  // counts toward -c N
+  std::function<int(std::string_view)> table_fd;  // the program's table by name; -1 when it has none
 };
 
 class Reporter {

@@ -72,7 +72,10 @@ void BlameQueue::push(uint64_t netns, uint64_t ts_ns, std::optional<netfilter::B
     return;
   }
   waiting_.push_back({netns ? netns : own_netns_, ts_ns, std::move(query), std::move(emit)});
-  drain(out, false);
+  // Bounded: a storm that fills the queue within one read interval gets its
+  // read now; the rate limit gives way to memory (at most one extra read
+  // per kMaxWaiting events).
+  drain(out, waiting_.size() >= kMaxWaiting);
 }
 
 void BlameQueue::drain(Output& out, bool final) {

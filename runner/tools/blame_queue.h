@@ -65,6 +65,7 @@ class BlameQueue {
   void drain(Output& out, bool final);
   void read(uint64_t netns);
 
+  static constexpr size_t kMaxWaiting = 65536;  // events held for a counter read
   netfilter::RuleBlamer blamer_;
   uint64_t own_netns_;
   std::deque<Waiting> waiting_;

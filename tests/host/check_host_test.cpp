@@ -17,13 +17,15 @@ TEST(CheckHost, BundledProgramsPassTheMatrix) {
                              "kernel 4.19:", "kernel 5.4:"})
     EXPECT_NE(r.out.find(kernel), std::string::npos) << kernel << "\n" << r.out;
   // Every configuration of every bundled program (drop: 3, rst: 2, trace: 3)
-  // was compiled and read back for every kernel, and drop --pcap where
-  // helpers take map values (4.11+: 4.14, 4.19, 5.4).
+  // was compiled and read back for every kernel, and the --pcap one of each
+  // where helpers take map values (4.11+: 4.14, 4.19, 5.4).
   size_t programs = 0;
   for (const auto& line : r.out_lines())
     if (line.rfind("  ok   ", 0) == 0 && line.find(" functions, largest ") != std::string::npos) ++programs;
-  EXPECT_EQ(programs, 6u * 8u + 3u) << r.out;
+  EXPECT_EQ(programs, 6u * 8u + 3u * 3u) << r.out;
   EXPECT_NE(r.out.find("drop.bpf.c --diag --stack --pcap"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rst.bpf.c --pcap"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" --keep --callstack --pcap"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
   // 4.4 has no BPF on tracepoints: drop runs on the kfree_skb kprobe there.
   const auto v44 = run_shell(skbtrail() + " check --kernel 4.4 -v", 300);

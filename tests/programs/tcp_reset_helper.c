@@ -28,8 +28,9 @@ static int usage(const char *self) {
   fprintf(stderr,
           "usage: %s unread|linger0 PORT\n"
           "       %s serve PORT SECONDS\n"
-          "       %s hold ADDR PORT SPORT SECONDS\n",
-          self, self, self);
+          "       %s hold ADDR PORT SPORT SECONDS\n"
+          "       %s udp-sink PORT SECONDS\n",
+          self, self, self, self);
   return 2;
 }
 
@@ -74,7 +75,22 @@ static int hold(const char *host, int port, int sport, int seconds) {
   return 0;
 }
 
+/* Binds a UDP port on 127.0.0.1 and never reads it: every datagram's skb
+ * stays alive in the receive queue (64 MiB of it), each at its own address,
+ * for SECONDS. */
+static int udp_sink(int port, int seconds) {
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int sink = socket(AF_INET, SOCK_DGRAM, 0);
+  int bytes = 64 << 20;
+  if (setsockopt(sink, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes))) return fail("SO_RCVBUFFORCE");
+  if (bind(sink, (struct sockaddr *)&addr, sizeof(addr))) return fail("bind");
+  sleep(seconds);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && !strcmp(argv[1], "udp-sink")) return udp_sink(atoi(argv[2]), atoi(argv[3]));
   if (argc == 4 && !strcmp(argv[1], "serve")) return serve(atoi(argv[2]), atoi(argv[3]));
   if (argc == 6 && !strcmp(argv[1], "hold")) return hold(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
   if (argc != 3 || (strcmp(argv[1], "unread") && strcmp(argv[1], "linger0"))) return usage(argv[0]);

@@ -76,6 +76,9 @@ std::vector<std::vector<std::string>> skbtrail_command_lines(const std::string& 
       const std::string option = i > 0 ? words[i - 1] : "";
       if (option == "--netns" || option == "-N" || option == "--pid" || option == "-p") words[i] = "1";
       else if (option == "--rules") words[i] = "unused.rules";
+      // Where output goes does not shape the program (--snaplen does).
+      else if (option == "--pcap") words[i] = "unused.pcapng";
+      else if (option == "--record") words[i] = "unused.rec";
       else known = false;
     }
     if (known) lines.push_back(std::move(words));

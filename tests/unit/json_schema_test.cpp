@@ -18,6 +18,7 @@
 #include "runner/bpf/stats.h"
 #include "runner/kernel/kallsyms.h"
 #include "runner/output/output.h"
+#include "runner/session/loss_ledger.h"
 #include "runner/tools/drop/drop_record.h"
 #include "runner/tools/exec/exec_record.h"
 #include "runner/tools/rst/rst_record.h"
@@ -150,10 +151,16 @@ TEST_F(JsonSchema, EveryKeyWrittenIsDocumentedAndEveryDocumentedKeyIsWritten) {
   skbtrail_trace_event trace{};
   trace.pkt = tcp();
   trace.kind = SKBTRAIL_TRACE_DROP;
+  trace.skb_lost = 2;
   emit("trace (trace)", TraceRecord{&trace, "kfree_skb", "drop", "kfree_skb at x", "tcp_v4_rcv+0x10", "", false,
                                     TraceClock::TimeOfDay, stack});
 
+  emit("keep_table (trace)", KeepTableRecord{10240, 10240, 20000, 5000, 4760, 0});
   emit("lost (every tracing command)", LostRecord{1, 7});
+  LossSummary loss;
+  loss.cpus.push_back({1, 10, 7, 3, 3, 3});
+  loss.slots.push_back({"skb:kfree_skb", 10, 3});
+  emit("loss (every tracing command)", loss);
   const uint8_t bytes[] = {1, 2, 3};
   emit("sample (exec)", ExecSampleRecord{"events", bytes});
   emit("bpf_stats (every tracing command)", BpfProgramStats{"skbtrail_drop", 10, 1000});

@@ -47,14 +47,21 @@ TEST(Programs, EventLayoutHasNoHiddenPadding) {
   EXPECT_EQ(sizeof(skbtrail_packet), 56u);
   EXPECT_EQ(offsetof(skbtrail_packet, l3_proto), 40u);
   EXPECT_EQ(offsetof(skbtrail_packet, l4_proto), 50u);
-  EXPECT_EQ(offsetof(skbtrail_drop_event, pid), 24u);
-  EXPECT_EQ(offsetof(skbtrail_drop_event, comm), 48u);
-  EXPECT_EQ(offsetof(skbtrail_drop_event, nf_valid), 80u);
-  EXPECT_EQ(offsetof(skbtrail_drop_event, pkt), 84u);
-  EXPECT_EQ(sizeof(skbtrail_drop_event), 144u);
-  EXPECT_EQ(sizeof(skbtrail_rst_event), 288u);
-  EXPECT_EQ(offsetof(skbtrail_rst_event, pkt), 88u);
-  EXPECT_EQ(offsetof(skbtrail_rst_event, ct), 144u);
+  // The session reads every event's sequence number at one offset.
+  EXPECT_EQ(offsetof(skbtrail_drop_event, seq), SKBTRAIL_EVENT_SEQ_OFFSET);
+  EXPECT_EQ(offsetof(skbtrail_rst_event, seq), SKBTRAIL_EVENT_SEQ_OFFSET);
+  EXPECT_EQ(offsetof(skbtrail_trace_event, seq), SKBTRAIL_EVENT_SEQ_OFFSET);
+  EXPECT_EQ(offsetof(skbtrail_drop_event, pid), 32u);
+  EXPECT_EQ(offsetof(skbtrail_drop_event, comm), 56u);
+  EXPECT_EQ(offsetof(skbtrail_drop_event, nf_valid), 88u);
+  EXPECT_EQ(offsetof(skbtrail_drop_event, pkt), 92u);
+  EXPECT_EQ(sizeof(skbtrail_drop_event), 152u);
+  EXPECT_EQ(offsetof(skbtrail_trace_event, skb_lost), 56u);
+  EXPECT_EQ(offsetof(skbtrail_trace_event, probe_id), 64u);
+  EXPECT_EQ(sizeof(skbtrail_trace_event), 232u);
+  EXPECT_EQ(sizeof(skbtrail_rst_event), 296u);
+  EXPECT_EQ(offsetof(skbtrail_rst_event, pkt), 96u);
+  EXPECT_EQ(offsetof(skbtrail_rst_event, ct), 152u);
   EXPECT_EQ(offsetof(skbtrail_ct_invalid, message), 80u);
 }
 

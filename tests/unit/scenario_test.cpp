@@ -168,6 +168,9 @@ TEST(HostBundles, CommandLinesOfTheShellSnippets) {
             (Lines{{"rst", "-P", "7002", "-c", "1", "--netns", "1"}}));
   EXPECT_EQ(skbtrail_command_lines("$SKBTRAIL drop --diag-quiet --rules $WORK/mine.rules --proto tcp"),
             (Lines{{"drop", "--diag-quiet", "--rules", "unused.rules", "--proto", "tcp"}}));
+  // Output files do not shape the program: bundled with a stand-in path.
+  EXPECT_EQ(skbtrail_command_lines("$SKBTRAIL trace --dport 9 --pcap $WORK/t.pcapng --snaplen 40"),
+            (Lines{{"trace", "--dport", "9", "--pcap", "unused.pcapng", "--snaplen", "40"}}));
   EXPECT_TRUE(skbtrail_command_lines("$SKBTRAIL exec $SCENARIO_DIR/x.c -c 1").empty());
   EXPECT_EQ(skbtrail_command_lines("$SKBTRAIL trace -H 'fd00::2'"), (Lines{{"trace", "-H", "fd00::2"}}));
 }

@@ -169,6 +169,7 @@ class DropTool : public Tool {
 Plan drop_plan(const KernelFacts& facts, const DropOptions& options) {
   Plan plan = start_plan(facts, "drop", "drop.bpf.c");
   plan.perf_tables = {"drop_events"};
+  count_output_slots(plan, facts, {"skb:kfree_skb", "kprobe:kfree_skb"});  // drop.bpf.c's SKBTRAIL_DROP_SLOT_*
   for (auto& flag : filter_cflags(options.filter)) plan.cflags.push_back(flag);
   plan.constants = late_constants(options.filter);
   if (has_drop_reason(facts.tracepoint_format("skb", "kfree_skb"))) plan.cflags.push_back("-DSKBTRAIL_HAVE_DROP_REASON=1");

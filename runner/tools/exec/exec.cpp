@@ -153,7 +153,7 @@ class ExecReporter : public Reporter {
     return true;
   }
   void lost(size_t table, int cpu, uint64_t count, Output& out) override {
-    fmt::format_to(std::back_inserter(out.text()), "*** lost {} samples of {} on CPU {}\n", count,
+    fmt::format_to(std::back_inserter(out.text()), "--- {} samples of {} lost on cpu {} (ring full) ---\n", count,
                    plan_.perf_tables[table], cpu);
   }
   void started(SessionControl& control) override {

@@ -40,12 +40,13 @@ std::vector<ProbeSpec> rst_sources() {
   };
 }
 
-ReporterFactory rst_reporter(const RstOptions& options, const RuleSet& rules) {
-  return [&options, &rules](const SessionContext& c) {
+ReporterFactory rst_reporter(const RstOptions& options, const RuleSet& rules, std::shared_ptr<PcapngWriter> pcap) {
+  return [&options, &rules, pcap](const SessionContext& c) {
     ValueNames reasons;
     if (const auto* format = c.facts.tracepoint_format("tcp", "tcp_send_reset"))
       if (const auto* table = format->symbolic_for("reason")) reasons = ValueNames(*table);
     auto reporter = std::make_unique<RstReporter>(c.names, rules, reasons, options.stack, options.summary);
+    if (pcap) reporter->capture_to(pcap, options.pcap.snaplen);
     if (options.blame) {
       std::vector<uint64_t> namespaces{0};
       if (options.filter.netns) namespaces.push_back(*options.filter.netns);
@@ -55,11 +56,21 @@ ReporterFactory rst_reporter(const RstOptions& options, const RuleSet& rules) {
   };
 }
 
+// What shapes rst's program, as a user reads it.
+std::string program_options(const RstOptions& o) {
+  return fmt::format("filter {}{}", describe(o.filter),
+                     o.pcap.path.empty() ? "" : fmt::format(", --snaplen {}", o.pcap.bpf_snaplen()));
+}
+
 int run_rst(const RstOptions& options) {
   const RuleSet rules = RuleSet::load("rst.rules", options.rule_files);
-  return run_tool({"rst", &options.run, fmt::format("filter {}", describe(options.filter)),
+  // Created before anything is compiled or attached: a bad path fails first.
+  std::shared_ptr<PcapngWriter> pcap;
+  if (!options.pcap.path.empty())
+    pcap = std::make_shared<PcapngWriter>(options.pcap.path, options.pcap.snaplen, "skbtrail rst");
+  return run_tool({"rst", &options.run, program_options(options),
                    [&](const KernelFacts& facts) { return rst_plan(facts, options); },
-                   {&options.run, describe(options.filter), {}, ""}, rst_reporter(options, rules)});
+                   {&options.run, describe(options.filter), {}, ""}, rst_reporter(options, rules, pcap)});
 }
 
 class RstTool : public Tool {
@@ -70,7 +81,7 @@ class RstTool : public Tool {
   }
   bool traces() const override { return true; }
   Plan plan_of(const Command& command, const KernelFacts& facts) const override { return rst_plan(facts, command.get<RstOptions>()); }
-  std::string program_options_of(const Command& command) const override { return fmt::format("filter {}", describe(command.get<RstOptions>().filter)); }
+  std::string program_options_of(const Command& command) const override { return program_options(command.get<RstOptions>()); }
   const RunOptions* run_options_in(const Command& command) const override { return &command.get<RstOptions>().run; }
   Plan default_plan(const KernelFacts& facts) const override { return rst_plan(facts, RstOptions{}); }
   std::vector<Plan> check_plans(const KernelFacts& facts) const override {
@@ -78,7 +89,15 @@ class RstTool : public Tool {
     filtered.filter = widest_filter(true);
     Plan widest = rst_plan(facts, filtered);
     widest.label += " (every filter)";
-    return {rst_plan(facts, RstOptions{}), std::move(widest)};
+    std::vector<Plan> plans{rst_plan(facts, RstOptions{}), std::move(widest)};
+    if (abi::helpers_take_map_values(facts.abi())) {  // --pcap needs 4.11 (pcap_cflags)
+      RstOptions pcap;
+      pcap.pcap.path = "check.pcapng";
+      pcap.pcap.snaplen = 4096;
+      plans.push_back(rst_plan(facts, pcap));
+      plans.back().label += " --pcap";
+    }
+    return plans;
   }
 
   Command parse(const std::vector<std::string>& args) const override {
@@ -95,6 +114,7 @@ class RstTool : public Tool {
                             "only RSTs answering a segment with any of these flags (S: answers to SYNs); socket "
                             "resets match R"))
         .add(rst)
+        .add(pcap_options())
         .add(run_options())
         .add(kernel_options());
     const auto vm = parse_options("rst", args, all);
@@ -115,7 +135,8 @@ class RstTool : public Tool {
                       "  skbtrail rst --rules my.rules         your own causes first\n"
                       "  skbtrail rst --symbolize              the key frame with file:line\n"
                       "  skbtrail rst --tcp-flags S            only RSTs answering SYNs (closed ports, REJECT)\n"
-                      "  skbtrail rst --ifname eth0            only RSTs for segments that came in on eth0\n"));
+                      "  skbtrail rst --ifname eth0            only RSTs for segments that came in on eth0\n"
+                      "  skbtrail rst --pcap rst.pcapng        also the segments the RSTs answer, for Wireshark\n"));
     }
     RstOptions o;
     o.filter = packet_filter(vm);
@@ -125,6 +146,7 @@ class RstTool : public Tool {
     o.stack = vm["stack"].as<bool>();
     o.summary = !vm["no-summary"].as<bool>();
     o.blame = !vm["no-blame"].as<bool>();
+    o.pcap = pcap_options_of(vm);
     return Command::run(std::move(o), &run_rst);
   }
 };
@@ -134,6 +156,11 @@ class RstTool : public Tool {
 Plan rst_plan(const KernelFacts& facts, const RstOptions& options) {
   Plan plan = start_plan(facts, "rst", "rst.bpf.c");
   plan.perf_tables = {"rst_events"};
+  std::vector<std::string> sources;  // output slot = the RST source
+#define SKBTRAIL_RST_SOURCE_NAME(name, value, text) sources.push_back(text);
+  SKBTRAIL_RST_SOURCES(SKBTRAIL_RST_SOURCE_NAME)
+#undef SKBTRAIL_RST_SOURCE_NAME
+  count_output_slots(plan, facts, std::move(sources));
   plan.probes = rst_sources();
   auto usable = [&](const ProbeSpec& spec) { return !unavailable_reason(spec.choices.front(), facts); };
   const bool any_sender = std::any_of(plan.probes.begin(), plan.probes.begin() + 3, usable);
@@ -149,6 +176,7 @@ Plan rst_plan(const KernelFacts& facts, const RstOptions& options) {
 
   auto& flags = plan.cflags;
   for (auto& flag : filter_cflags(options.filter)) flags.push_back(flag);
+  for (auto& flag : pcap_cflags(facts, options.pcap)) flags.push_back(flag);
   plan.constants = late_constants(options.filter);
   // Without stack maps (< 4.6) the BPF side records the kprobe's caller instead.
   if (facts.has_stack_maps()) {

@@ -9,6 +9,7 @@
 #include "runner/kernel/facts.h"
 #include "runner/session/plan.h"
 #include "runner/session/run_options.h"
+#include "runner/tools/options.h"
 #include "runner/tools/tool.h"
 
 namespace skbtrail {
@@ -20,6 +21,7 @@ struct RstOptions {
   bool stack = false;                   // print the whole stack, not only the key frame
   bool summary = true;
   bool blame = true;  // a REJECT's RST names the rule (ruleset counters); --no-blame
+  PcapOptions pcap;   // --pcap: the segments the RSTs answer
 };
 
 // What rst compiles and attaches on this kernel with these options.

@@ -142,16 +142,21 @@ std::vector<uint64_t> RstReporter::stack_with_caller(const skbtrail_rst_event& e
 void RstReporter::report(const skbtrail_rst_event& ev, std::span<const uint64_t> raw_stack, Output& out) {
   std::vector<uint64_t> with_caller = stack_with_caller(ev, raw_stack);
   ++events_;
+  // The segment's bytes ride after the event only during this call: kept
+  // for a REJECT that waits for its rule.
+  std::vector<uint8_t> capture;
+  if (pcap_) capture.assign(trailing().begin(), trailing().end());
   const bool rejected = ev.source == SKBTRAIL_RST_NF_SEND_RESET || ev.source == SKBTRAIL_RST_NF_SEND_RESET6;
   if (!blame_ || !blame_->enabled() || !rejected) {
     if (blame_ && blame_->enabled() && !blame_->idle())  // keeps the order behind a REJECT that waits
       blame_->push(ev.netns, ev.ts_ns, std::nullopt,
-                   [this, ev, kept = std::move(with_caller)](const netfilter::Blame*, Output& o) {
-                     emit(ev, kept, nullptr, o);
+                   [this, ev, kept = std::move(with_caller), bytes = std::move(capture)](const netfilter::Blame*,
+                                                                                        Output& o) {
+                     emit(ev, kept, nullptr, bytes, o);
                    },
                    out);
     else
-      emit(ev, with_caller, nullptr, out);
+      emit(ev, with_caller, nullptr, capture, out);
     return;
   }
   // The RST answers a segment that a REJECT rule matched: the rule is
@@ -160,14 +165,15 @@ void RstReporter::report(const skbtrail_rst_event& ev, std::span<const uint64_t>
   query.packet = blame_packet(ev.pkt, true);
   query.hook = netfilter::nft_hook_name(ev.hook);
   blame_->push(ev.netns, ev.ts_ns, std::move(query),
-               [this, ev, kept = std::move(with_caller)](const netfilter::Blame* blame, Output& o) {
-                 emit(ev, kept, blame, o);
+               [this, ev, kept = std::move(with_caller), bytes = std::move(capture)](const netfilter::Blame* blame,
+                                                                                    Output& o) {
+                 emit(ev, kept, blame, bytes, o);
                },
                out);
 }
 
 void RstReporter::emit(const skbtrail_rst_event& ev, std::span<const uint64_t> stack, const netfilter::Blame* blame,
-                       Output& out) {
+                       std::span<const uint8_t> capture, Output& out) {
   const RuleFacts f = facts(ev, stack, blame);
   const Rule* rule = rules_.match(f);
   const bool received = ev.source == SKBTRAIL_RST_TCP_RESET || ev.source == SKBTRAIL_RST_TP_RECEIVE_RESET;
@@ -200,6 +206,18 @@ void RstReporter::emit(const skbtrail_rst_event& ev, std::span<const uint64_t> s
   }
   if (rule) evidence += fmt::format(" (rule [{}])", rule->name);
 
+  // --pcap: the segment the RST answers (socket resets have none), with
+  // what the text says of it.
+  if (const CapturedBytes packet = captured_bytes(capture, snaplen_); pcap_ && !packet.bytes.empty()) {
+    std::string comment = fmt::format("{}: RST answering this segment; [{}] {}", f.values.at("source"),
+                                      rule ? rule->name : "unclassified", cause);
+    fmt::format_to(std::back_inserter(comment), "; dev {}; netns {}",
+                   ev.ifname[0] ? std::string(fixed_string(ev.ifname)) : "-", ev.netns);
+    if (blame) comment += "; rule " + netfilter::blame_line(*blame);
+    pcap_->write({out.clock().wall_ns(ev.ts_ns), fixed_string(ev.ifname), 0, ev.netns, packet.bytes,
+                  packet.wire_len, std::move(comment)});
+  }
+
   RstConntrack conntrack;
   if (ev.ct.valid) conntrack = {f.vars.at("ct_message"), f.vars.at("ct_orig"), f.vars.at("ct_reply"), f.values.at("nat")};
   const std::string state = tcp_state_name(ev.state);
@@ -210,6 +228,7 @@ void RstReporter::emit(const skbtrail_rst_event& ev, std::span<const uint64_t> s
 
 void RstReporter::end(Output& out) {
   if (blame_) blame_->finish(out);
+  if (pcap_ && !pcap_->flush()) fmt::print(stderr, "skbtrail rst: {}\n", pcap_->error());
   if (!summary_) return;
   RstSummaryRecord s;
   s.resets = events_;

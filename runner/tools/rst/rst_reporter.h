@@ -13,6 +13,7 @@
 #include "programs/skbtrail_events.h"
 #include "runner/data/rules.h"
 #include "runner/kernel/tracepoint_format.h"
+#include "runner/output/pcapng.h"
 #include "runner/session/session.h"
 #include "runner/tools/blame_queue.h"
 #include "runner/tools/rst/rst_record.h"
@@ -31,6 +32,11 @@ class RstReporter : public EventReporter<skbtrail_rst_event> {
   void end(Output& out) override;
   // Rule blame: a netfilter REJECT waits for a counter read and names its rule.
   void blame_with(std::unique_ptr<BlameQueue> queue) { blame_ = std::move(queue); }
+  // --pcap: the segment each RST answers goes to the writer, with its cause.
+  void capture_to(std::shared_ptr<PcapngWriter> writer, uint32_t snaplen) {
+    pcap_ = std::move(writer);
+    snaplen_ = snaplen;
+  }
   void started(SessionControl& control) override {
     if (blame_) blame_->started(control);
   }
@@ -41,7 +47,8 @@ class RstReporter : public EventReporter<skbtrail_rst_event> {
                   const netfilter::Blame* blame = nullptr) const;
 
  private:
-  void emit(const skbtrail_rst_event& ev, std::span<const uint64_t> stack, const netfilter::Blame* blame, Output& out);
+  void emit(const skbtrail_rst_event& ev, std::span<const uint64_t> stack, const netfilter::Blame* blame,
+            std::span<const uint8_t> capture, Output& out);
 
   // The stack with the caller the kprobe recorded at entry, where the
   // unwinder left it out.
@@ -55,6 +62,8 @@ class RstReporter : public EventReporter<skbtrail_rst_event> {
   uint64_t events_ = 0;
   std::map<std::string, std::pair<const Rule*, uint64_t>> by_rule_;
   std::unique_ptr<BlameQueue> blame_;
+  std::shared_ptr<PcapngWriter> pcap_;
+  uint32_t snaplen_ = 0;
 };
 
 }  // namespace skbtrail

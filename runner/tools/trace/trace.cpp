@@ -124,6 +124,7 @@ std::string program_options(const TraceOptions& o) {
   if (o.keep) text += ", --keep";
   if (o.callstack) text += ", --callstack";
   if (o.dropstack) text += ", --dropstack";
+  if (!o.pcap.path.empty()) text += fmt::format(", --snaplen {}", o.pcap.bpf_snaplen());
   return text;
 }
 
@@ -140,6 +141,10 @@ int run_trace(const TraceOptions& options) {
     }
     return 0;
   }
+  // Created before anything is compiled or attached: a bad path fails first.
+  std::shared_ptr<PcapngWriter> pcap;
+  if (!options.pcap.path.empty())
+    pcap = std::make_shared<PcapngWriter>(options.pcap.path, options.pcap.snaplen, "skbtrail trace");
   TracePlan hops;  // of the facts the plan was made with (a bundle's, or this kernel's)
   const RuleSet drop_rules = RuleSet::load("drop.rules", {});  // pseudo-reasons of drops
   auto plan = [&](const KernelFacts& facts) {
@@ -151,7 +156,9 @@ int run_trace(const TraceOptions& options) {
                      ValueNames reasons;
                      if (const auto* format = c.facts.tracepoint_format("skb", "kfree_skb"))
                        if (const auto* table = format->symbolic_for("reason")) reasons = ValueNames(*table);
-                     return std::make_unique<TraceReporter>(hops, c.names, reasons, options, &drop_rules);
+                     auto reporter = std::make_unique<TraceReporter>(hops, c.names, reasons, options, &drop_rules);
+                     if (pcap) reporter->capture_to(pcap, options.pcap.snaplen);
+                     return reporter;
                    }});
 }
 
@@ -185,8 +192,15 @@ class TraceTool : public Tool {
     const auto list = trace_probe_list(options);
     Plan widest = trace_plan(facts, filtered, plan_trace(list, filtered.hops, facts));
     widest.label += " (every filter)";
-    return {trace_plan(facts, plain, plan_trace(list, plain.hops, facts)),
-            trace_plan(facts, options, plan_trace(list, options.hops, facts)), std::move(widest)};
+    std::vector<Plan> plans{trace_plan(facts, plain, plan_trace(list, plain.hops, facts)),
+                            trace_plan(facts, options, plan_trace(list, options.hops, facts)), std::move(widest)};
+    if (abi::helpers_take_map_values(facts.abi())) {  // --pcap needs 4.11 (pcap_cflags)
+      TraceOptions pcap = options;
+      pcap.pcap.path = "check.pcapng";
+      pcap.pcap.snaplen = 4096;
+      plans.push_back(trace_plan(facts, pcap, plan_trace(list, pcap.hops, facts)));
+    }
+    return plans;
   }
 
   Command parse(const std::vector<std::string>& args) const override {
@@ -210,6 +224,7 @@ class TraceTool : public Tool {
     all.add(filter_options())
         .add(device_options("only packets on this device", "only TCP segments with any of these flags"))
         .add(trace)
+        .add(pcap_options())
         .add(run_options())
         .add(kernel_options());
     const auto vm = parse_options("trace", args, all);
@@ -235,6 +250,7 @@ class TraceTool : public Tool {
     o.boot_seconds = vm["timestamp"].as<bool>();
     if (o.date && o.boot_seconds) throw UsageError("-T and -t: choose one clock (-T dates, -t seconds since boot)");
     o.list_probes = vm["list-probes"].as<bool>();
+    o.pcap = pcap_options_of(vm);
     if (vm.count("probes")) {
       const std::string probes = text_of(vm, "probes");
       if (probes.starts_with("@")) o.probes_file = probes.substr(1);
@@ -264,6 +280,10 @@ Plan trace_plan(const KernelFacts& facts, const TraceOptions& options, const Tra
   Plan plan = start_plan(facts, "trace", "trace.bpf.c");
   plan.source += trace_handlers(hops);
   plan.perf_tables = {"trace_events"};
+  std::vector<std::string> slots;  // output slot = the hop (probe_id)
+  for (const auto& hop : hops.hops) slots.push_back(hop.spec.tracepoint ? hop.spec.event() : hop.function);
+  if (!slots.empty()) plan.cflags.push_back(fmt::format("-DSKBTRAIL_OUTPUT_SLOTS={}", slots.size()));
+  count_output_slots(plan, facts, std::move(slots));
   plan.probes = trace_probe_specs(hops);
   plan.limits = hops.missing;
   for (const auto& hop : hops.hops) {
@@ -275,6 +295,7 @@ Plan trace_plan(const KernelFacts& facts, const TraceOptions& options, const Tra
   std::string label;
   auto& flags = plan.cflags;
   for (auto& flag : filter_cflags(options.filter)) flags.push_back(flag);
+  for (auto& flag : pcap_cflags(facts, options.pcap)) flags.push_back(flag);
   plan.constants = late_constants(options.filter);
   if (options.icmp_id) flags.push_back(fmt::format("-DSKBTRAIL_F_ICMPID={}", htons(*options.icmp_id)));
   if (options.keep) {
@@ -310,6 +331,7 @@ Plan trace_plan(const KernelFacts& facts, const TraceOptions& options, const Tra
     if (hop.pair == NetfilterPair::Iptables || hop.pair == NetfilterPair::Nftables) netfilter_tables = true;
   }
   if (netfilter_tables) label = " --netfilter" + label;
+  if (!options.pcap.path.empty()) label += " --pcap";
   plan.label = plan.program + label;
   return plan;
 }

@@ -11,6 +11,7 @@
 #include "runner/kernel/facts.h"
 #include "runner/session/plan.h"
 #include "runner/session/run_options.h"
+#include "runner/tools/options.h"
 #include "runner/tools/tool.h"
 #include "runner/tools/trace/hop_plan.h"
 
@@ -29,6 +30,7 @@ struct TraceOptions {
   bool date = false;          // -T
   bool boot_seconds = false;  // -t
   bool list_probes = false;
+  PcapOptions pcap;  // --pcap: the packet at every hop that has it
 };
 
 // The hop list the options select from: the built-in one, or --probes @FILE.

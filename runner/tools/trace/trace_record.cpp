@@ -52,6 +52,10 @@ void write_text(Output& out, const TraceRecord& r) {
   const skbtrail_trace_event& ev = *r.event;
   std::string& text = out.text();
   if (r.starts_group) fmt::format_to(std::back_inserter(text), "--- skb {:x} ---\n", ev.skbaddr);
+  // --keep: the program counted this skb's events that the ring refused.
+  if (ev.skb_lost)
+    fmt::format_to(std::back_inserter(text), "--- skb {:x}: path incomplete: {} events lost before this hop ---\n",
+                   ev.skbaddr, ev.skb_lost);
   text += '[';
   switch (r.clock) {
     case TraceClock::BootSeconds: append_boot_seconds(text, ev.ts_ns); break;
@@ -72,6 +76,23 @@ void write_text(Output& out, const TraceRecord& r) {
   append_stack_text(text, r.stack);
 }
 
+void write_text(Output& out, const KeepTableRecord& r) {
+  auto text = std::back_inserter(out.text());
+  if (r.evicted)
+    fmt::format_to(text,
+                   "--- --keep: {} followed skbs were forgotten before their free was seen (more than {} at once: the "
+                   "oldest went first) ---\n",
+                   r.evicted, r.capacity);
+  if (r.refused)
+    fmt::format_to(text, "--- --keep: {} skbs were not followed (its table of {} was full) ---\n", r.refused,
+                   r.capacity);
+}
+
+void write_json(JsonLine& line, const KeepTableRecord& r) {
+  line.num("capacity", r.capacity).num("following", r.following).num("inserted", r.inserted);
+  line.num("deleted", r.deleted).num("evicted", r.evicted).num("refused", r.refused);
+}
+
 void write_json(JsonLine& line, const TraceRecord& r) {
   const skbtrail_trace_event& ev = *r.event;
   line.time("time", ev.ts_ns).num("ts_ns", ev.ts_ns).num("netns", ev.netns).str("ifname", fixed_string(ev.ifname));
@@ -82,6 +103,7 @@ void write_json(JsonLine& line, const TraceRecord& r) {
   if (ev.kind == SKBTRAIL_TRACE_NF || ev.kind == SKBTRAIL_TRACE_IPT || ev.kind == SKBTRAIL_TRACE_DROP)
     line.str("detail", r.text);
   if (ev.kind == SKBTRAIL_TRACE_DROP) line.str("location", r.location);
+  if (ev.skb_lost) line.num("skb_lost", ev.skb_lost);
   write_stack_json(line, r.stack);
 }
 

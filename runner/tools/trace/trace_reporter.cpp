@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "runner/bpf/map_reads.h"
 #include "runner/output/netfilter_names.h"
 #include "runner/output/text.h"
 #include "runner/tools/trace/trace.h"
@@ -73,6 +74,31 @@ void TraceReporter::report(const skbtrail_trace_event& ev, std::span<const uint6
                      {&names_, stack}};
   last_skb_ = ev.skbaddr;
   out.write(record);
+  // Netfilter returns carry no bytes (the skb may be gone): their packet
+  // is the one at the hop before.
+  if (const CapturedBytes packet = captured_bytes(trailing(), snaplen_); pcap_ && !packet.bytes.empty())
+    pcap_->write({out.clock().wall_ns(ev.ts_ns), fixed_string(ev.ifname), ev.ifindex, ev.netns, packet.bytes,
+                  packet.wire_len,
+                  fmt::format("{}; dev {}; netns {}; skb {:x}", text,
+                              ev.ifname[0] ? std::string(fixed_string(ev.ifname)) : "-", ev.netns, ev.skbaddr)});
+}
+
+void TraceReporter::end(Output& out) {
+  if (pcap_ && !pcap_->flush()) fmt::print(stderr, "skbtrail trace: {}\n", pcap_->error());
+  if (!options_.keep || !table_fd_) return;
+  // Counters first, then the entries: probes still run, so an skb followed
+  // in between counts as following, not as evicted.
+  const auto counts = read_percpu_u64_sums(table_fd_("tracked_skbs_counts"), SKBTRAIL_KEEP_COUNTS);
+  const auto following = count_entries(table_fd_("tracked_skbs"), sizeof(uint64_t));
+  if (!counts || !following) return;  // no per-CPU arrays (before 4.6): nothing counted
+  KeepTableRecord r;
+  r.capacity = SKBTRAIL_KEEP_ENTRIES;
+  r.following = *following;
+  r.inserted = (*counts)[SKBTRAIL_KEEP_INSERTED];
+  r.deleted = (*counts)[SKBTRAIL_KEEP_DELETED];
+  r.refused = (*counts)[SKBTRAIL_KEEP_REFUSED];
+  r.evicted = r.inserted > r.deleted + r.following ? r.inserted - r.deleted - r.following : 0;
+  out.write(r);
 }
 
 }  // namespace skbtrail

@@ -9,6 +9,7 @@
 #include "programs/skbtrail_events.h"
 #include "runner/data/rules.h"
 #include "runner/kernel/tracepoint_format.h"
+#include "runner/output/pcapng.h"
 #include "runner/session/session.h"
 #include "runner/tools/trace/hop_plan.h"
 #include "runner/tools/trace/trace_record.h"
@@ -24,6 +25,13 @@ class TraceReporter : public EventReporter<skbtrail_trace_event> {
                 const RuleSet* drop_rules = nullptr);
   void report(const skbtrail_trace_event& ev, std::span<const uint64_t> stack, Output& out) override;
   uint64_t events() const { return events_; }
+  void started(SessionControl& control) override { table_fd_ = control.table_fd; }
+  void end(Output&) override;
+  // --pcap: the packet at each hop that carries its bytes, with the hop.
+  void capture_to(std::shared_ptr<PcapngWriter> writer, uint32_t snaplen) {
+    pcap_ = std::move(writer);
+    snaplen_ = snaplen;
+  }
 
  private:
   std::string hop_text(const skbtrail_trace_event& ev, const std::string& name) const;
@@ -35,6 +43,9 @@ class TraceReporter : public EventReporter<skbtrail_trace_event> {
   const RuleSet* drop_rules_ = nullptr;
   uint64_t events_ = 0;
   uint64_t last_skb_ = 0;
+  std::shared_ptr<PcapngWriter> pcap_;
+  uint32_t snaplen_ = 0;
+  std::function<int(std::string_view)> table_fd_;
 };
 
 }  // namespace skbtrail
