@@ -50,10 +50,9 @@ while kill -0 $LOAD 2>/dev/null; do
   last=$rss
 done
 wait $LOAD
-sent=$(grep -o 'SentMessages=[0-9]*' "$WORK/sockperf" | head -1 | cut -d= -f2)
 kill -INT $PID 2>/dev/null
 wait
-echo "sockperf sent: ${sent:-?} datagrams ($(grep -o 'Summary: Message Rate is [0-9]* \[msg/sec\]' "$WORK/sockperf" | head -1))"
+echo "sockperf: $(grep -o 'Summary: Message Rate is [0-9]* \[msg/sec\]' "$WORK/sockperf" | head -1)"
 echo "exit lines:"
 grep -E '^--- ' "$WORK/tail" | sed 's/^/  /'
 [ -n "$first_minute" ] && awk -v a="$first_minute" -v b="$last" \

@@ -35,8 +35,8 @@ stage_done "ctest"
 scenarios=$build/tests/skbtrail-scenarios
 failed=()
 # Every parser a user or a file can feed, under libFuzzer with ASan/UBSan
-# (clang, a build tree of its own), 15 s per target from the kept corpora.
-SKBTRAIL_FUZZ_BUILD_DIR=$build-fuzz bash "$here/tests/fuzz/run.sh" 15 || failed+=("fuzzing")
+# (clang, a build tree of its own), 10 s per target from the kept corpora.
+SKBTRAIL_FUZZ_BUILD_DIR=$build-fuzz bash "$here/tests/fuzz/run.sh" 10 || failed+=("fuzzing")
 stage_done "fuzzing"
 # What users install: the Debian package (installed, run and removed here)
 # and the one file (tools/release.sh), run in an empty chroot.
