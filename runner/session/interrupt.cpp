@@ -44,7 +44,12 @@ void set_all(void (*handler)(int), bool save) {
   action.sa_handler = handler;
   sigfillset(&action.sa_mask);
   // No SA_RESTART: a blocked write (kprobe_events, a full pipe) returns EINTR.
-  for (const int signo : kSignals) ::sigaction(signo, &action, save ? &g_chained[signo] : nullptr);
+  for (const int signo : kSignals) {
+    struct sigaction previous;
+    ::sigaction(signo, &action, &previous);
+    // Chained twice, it must not pass the signal on to itself.
+    if (save && previous.sa_handler != note_and_pass_on) g_chained[signo] = previous;
+  }
 }
 
 }  // namespace
