@@ -10,8 +10,9 @@
 namespace skbtrail {
 
 uint64_t LossLedger::seen(int cpu, uint64_t seq) {
-  if (seq == 0) return 0;
-  CpuState& state = cpus_[cpu];
+  if (seq == 0 || cpu < 0) return 0;
+  if (static_cast<size_t>(cpu) >= cpus_.size()) cpus_.resize(static_cast<size_t>(cpu) + 1);
+  CpuState& state = cpus_[static_cast<size_t>(cpu)];
   ++state.seen;
   // A CPU's numbers reach its ring in order; an older number than the last
   // cannot be a gap (it would be a second program's: not counted as loss).
@@ -41,8 +42,8 @@ std::vector<std::pair<int, uint64_t>> LossLedger::tail_losses() const {
   const size_t cpus = counts_->empty() ? 0 : counts_->front().size();
   for (size_t cpu = 0; cpu < cpus; ++cpu) {
     const uint64_t tried = tried_on(static_cast<int>(cpu));
-    const auto it = cpus_.find(static_cast<int>(cpu));
-    const uint64_t last = it == cpus_.end() ? 0 : it->second.last_seq;
+    const CpuState* state = state_of(static_cast<int>(cpu));
+    const uint64_t last = state ? state->last_seq : 0;
     if (tried > last) tails.emplace_back(static_cast<int>(cpu), tried - last);
   }
   return tails;
@@ -51,7 +52,8 @@ std::vector<std::pair<int, uint64_t>> LossLedger::tail_losses() const {
 LossSummary LossLedger::summary(const std::vector<std::string>& slot_names) const {
   LossSummary s;
   std::set<int> cpus;
-  for (const auto& [cpu, state] : cpus_) cpus.insert(cpu);
+  for (size_t cpu = 0; cpu < cpus_.size(); ++cpu)
+    if (cpus_[cpu].seen) cpus.insert(static_cast<int>(cpu));
   for (const auto& [cpu, count] : perf_lost_) cpus.insert(cpu);
   std::map<int, uint64_t> failed_on;
   if (counts_) {
@@ -70,13 +72,13 @@ LossSummary LossLedger::summary(const std::vector<std::string>& slot_names) cons
   for (const int cpu : cpus) {
     LossSummary::Cpu row;
     row.cpu = cpu;
-    const auto state = cpus_.find(cpu);
+    const CpuState* state = state_of(cpu);
     const auto perf = perf_lost_.find(cpu);
-    row.seen = state == cpus_.end() ? 0 : state->second.seen;
+    row.seen = state ? state->seen : 0;
     row.perf_lost = perf == perf_lost_.end() ? 0 : perf->second;
     row.failed = failed_on[cpu];
     // Without the counters (a run cut short) the gaps are all that is known.
-    row.tried = counts_ ? tried_on(cpu) : (state == cpus_.end() ? 0 : state->second.last_seq);
+    row.tried = counts_ ? tried_on(cpu) : (state ? state->last_seq : 0);
     row.lost = row.tried > row.seen ? row.tried - row.seen : 0;
     s.tried += row.tried;
     s.seen += row.seen;

@@ -70,7 +70,11 @@ class LossLedger {
     uint64_t seen = 0;
     uint64_t gaps = 0;  // lost between events seen
   };
-  std::map<int, CpuState> cpus_;
+  // By CPU number: one vector index per sample, no tree walk on the hot path.
+  std::vector<CpuState> cpus_;
+  const CpuState* state_of(int cpu) const {
+    return cpu >= 0 && static_cast<size_t>(cpu) < cpus_.size() ? &cpus_[static_cast<size_t>(cpu)] : nullptr;
+  }
   std::map<int, uint64_t> perf_lost_;
   std::optional<Counts> counts_;
   uint64_t tried_on(int cpu) const;
